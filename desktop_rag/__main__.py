@@ -1,0 +1,3 @@
+from desktop_rag.cli import main
+
+main()

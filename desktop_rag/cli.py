@@ -1,0 +1,225 @@
+"""The `desktop-rag` command. No argument opens the window."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from desktop_rag import __version__
+from desktop_rag.core.errors import Cancelled, UserError
+
+log = logging.getLogger("desktop_rag.cli")
+
+EXIT_USER_ERROR = 1
+EXIT_SOME_FILES_FAILED = 3
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _friendly(fn: F) -> F:
+    """Print user errors as one clear line and exit non-zero; log bugs with a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except UserError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            if exc.hint:
+                click.echo(f"  {exc.hint}", err=True)
+            sys.exit(EXIT_USER_ERROR)
+        except (KeyboardInterrupt, Cancelled):
+            click.echo("cancelled", err=True)
+            sys.exit(130)
+        except click.exceptions.Exit:
+            raise
+        except Exception as exc:
+            log.exception("unexpected error")
+            click.echo(f"bug: {type(exc).__name__}: {exc} (details in the log)", err=True)
+            sys.exit(70)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _setup() -> None:
+    from desktop_rag.core.config import Settings, setup_logging
+
+    setup_logging(Settings.load().debug_logging)
+
+
+def _library_name(name: str | None) -> str:
+    from desktop_rag.core.config import Settings
+    from desktop_rag.core.library import DEFAULT_LIBRARY
+
+    return name or Settings.load().current_library or DEFAULT_LIBRARY
+
+
+@click.group(invoke_without_command=True)
+@click.version_option(__version__, prog_name="desktop-rag")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Ask questions about your own documents, fully offline."""
+    if ctx.invoked_subcommand is None:
+        from desktop_rag.gui.app import main as gui_main
+
+        sys.exit(gui_main())
+    _setup()
+
+
+# --- libraries ---------------------------------------------------------------------------------
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+def libraries(ctx: click.Context) -> None:
+    """List, create, rename and delete libraries."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(libraries_list)
+
+
+@libraries.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_friendly
+def libraries_list(as_json: bool = False) -> None:
+    """List libraries with their size."""
+    from desktop_rag.core.library import Library, list_libraries
+
+    rows = []
+    for name in list_libraries():
+        with Library.open(name, readonly=True) as lib:
+            rows.append({"name": name, **lib.stats()})
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("No libraries yet. Create one with `desktop-rag ingest PATH`.")
+    for r in rows:
+        click.echo(
+            f"{r['name']}\t{r['documents']} documents, {r['pages']} pages, {r['chunks']} chunks"
+        )
+
+
+@libraries.command("create")
+@click.argument("name")
+@click.option("--embedding-model", default="", help="A local sentence-transformers folder.")
+@_friendly
+def libraries_create(name: str, embedding_model: str) -> None:
+    """Create an empty library."""
+    from desktop_rag.core.library import Library
+
+    Library.create(name, embedding_model).close()
+    click.echo(f"created library '{name}'")
+
+
+@libraries.command("rename")
+@click.argument("old")
+@click.argument("new")
+@_friendly
+def libraries_rename(old: str, new: str) -> None:
+    """Rename a library."""
+    from desktop_rag.core.config import Settings
+    from desktop_rag.core.library import rename_library
+
+    rename_library(old, new)
+    settings = Settings.load()
+    if settings.current_library == old:
+        settings.current_library = new
+        settings.save()
+    click.echo(f"renamed '{old}' to '{new}'")
+
+
+@libraries.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@_friendly
+def libraries_delete(name: str, yes: bool) -> None:
+    """Delete a library and every file in it (your documents are not touched)."""
+    from desktop_rag.core.library import delete_library
+
+    if not yes:
+        click.confirm(f"Delete the library '{name}' and its index?", abort=True)
+    delete_library(name)
+    click.echo(f"deleted library '{name}'")
+
+
+# --- ingest and search ---------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--library", "-l", "library_name", help="Library name (default: the current one).")
+@click.option("--password", default=None, help="Password for protected PDFs.")
+@click.option("--embedding-model", default="", help="For a new library: a local model folder.")
+@click.option("--remove-missing", is_flag=True, help="Also drop documents whose file is gone.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@_friendly
+def ingest(
+    paths: tuple[str, ...],
+    library_name: str | None,
+    password: str | None,
+    embedding_model: str,
+    remove_missing: bool,
+    quiet: bool,
+) -> None:
+    """Add files and folders to a library."""
+    from tqdm import tqdm
+
+    from desktop_rag.core.library import Library
+
+    name = _library_name(library_name)
+    with Library.open_or_create(name, embedding_model) as lib:
+        lib.check_model(embedding_model)
+        bar = None if quiet else tqdm(total=0, unit="file", file=sys.stderr, dynamic_ncols=True)
+
+        def progress(p: Any) -> None:
+            if bar is None:
+                return
+            bar.total = p.files_total
+            bar.n = p.files_done
+            bar.set_postfix_str(
+                f"{p.pages_done} pages, {p.chunks_done} chunks {p.current[:30]}", refresh=False
+            )
+            bar.refresh()
+
+        try:
+            report = lib.ingest(paths, progress=progress, password=password)
+        finally:
+            if bar is not None:
+                bar.close()
+        removed = lib.remove_missing() if remove_missing else []
+    for o in report.outcomes:
+        if o.status in ("failed", "skipped"):
+            click.echo(f"{o.status}: {o.path}: {o.message}", err=True)
+    for path in removed:
+        click.echo(f"removed: {path} (file is gone)", err=True)
+    click.echo(f"{name}: {report.summary()}")
+    if report.failed:
+        sys.exit(EXIT_SOME_FILES_FAILED)
+
+
+@main.command()
+@click.argument("query")
+@click.option("--library", "-l", "library_name", help="Library name (default: the current one).")
+@click.option("-k", "k", default=5, show_default=True, help="How many passages.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_friendly
+def search(query: str, library_name: str | None, k: int, as_json: bool) -> None:
+    """Find the passages that best match QUERY."""
+    from desktop_rag.core.library import Library
+
+    with Library.open(_library_name(library_name), readonly=True) as lib:
+        hits = lib.search(query, k)
+    if as_json:
+        click.echo(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        click.echo("No matching passages.")
+    for i, h in enumerate(hits, 1):
+        click.echo(f"[{i}] {h.title}, p. {h.page}  (score {h.score:.4f})")
+        click.echo(f"    {h.snippet()}")

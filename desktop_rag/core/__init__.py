@@ -1,0 +1,1 @@
+"""Everything that works without Qt: libraries, ingestion, search and answers."""

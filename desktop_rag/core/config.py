@@ -1,0 +1,91 @@
+"""Settings and the data directory."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import logging.handlers
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop_rag.core.fsutil import atomic_write_text, ensure_private_dir
+
+SETTINGS_VERSION = 1
+APP_NAME = "desktop-rag"
+log = logging.getLogger(__name__)
+
+
+def data_dir() -> Path:
+    """The folder holding libraries, models, settings and logs (created owner-only)."""
+    override = os.environ.get("DESKTOP_RAG_HOME")
+    if override:
+        path = Path(override).expanduser()
+    else:
+        import platformdirs
+
+        path = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    return ensure_private_dir(path)
+
+
+def libraries_dir() -> Path:
+    return ensure_private_dir(data_dir() / "libraries")
+
+
+def models_dir() -> Path:
+    return ensure_private_dir(data_dir() / "models")
+
+
+@dataclass
+class Settings:
+    """User preferences, saved as JSON in the data directory."""
+
+    version: int = SETTINGS_VERSION
+    current_library: str = ""
+    llm_path: str = ""  # empty: the bundled model
+    embedding_model: str = ""  # empty: the bundled model, for new libraries
+    top_k: int = 6
+    max_answer_tokens: int = 512
+    temperature: float = 0.2
+    threads: int = 0  # 0: physical cores
+    context_size: int = 4096
+    debug_logging: bool = False
+
+    @classmethod
+    def load(cls) -> Settings:
+        path = data_dir() / "settings.json"
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError) as exc:
+            log.warning("settings unreadable, using defaults: %s", exc)
+            return cls()
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in raw.items() if k in known}
+        values["version"] = SETTINGS_VERSION  # older files only lack newer fields
+        try:
+            return cls(**values)
+        except TypeError:
+            return cls()
+
+    def save(self) -> None:
+        path = data_dir() / "settings.json"
+        atomic_write_text(path, json.dumps(dataclasses.asdict(self), indent=2))
+
+
+def setup_logging(debug: bool = False) -> None:
+    """Log to a rotating file in the data directory; never to stdout from the core."""
+    root = logging.getLogger("desktop_rag")
+    if any(getattr(h, "_desktop_rag", False) for h in root.handlers):
+        return
+    log_dir = ensure_private_dir(data_dir() / "logs")
+    handler = logging.handlers.RotatingFileHandler(
+        log_dir / "desktop-rag.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler._desktop_rag = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    os.chmod(log_dir / "desktop-rag.log", 0o600)

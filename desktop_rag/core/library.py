@@ -1,0 +1,247 @@
+"""A library: one folder holding a SQLite store and a vector index, bound to one embedding
+model. The facade the GUI and the CLI call."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from desktop_rag.core import config
+from desktop_rag.core.embedding import (
+    BUNDLED_EMBEDDING_ID,
+    Embedder,
+    EmbeddingModel,
+    embedder_for,
+    resolve_embedding_model,
+)
+from desktop_rag.core.errors import UserError
+from desktop_rag.core.fsutil import ensure_private_dir
+from desktop_rag.core.lock import LibraryLock
+from desktop_rag.core.store import Store
+from desktop_rag.core.tasks import CancelToken, Progress
+from desktop_rag.core.vectors import VectorIndex
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LIBRARY = "My documents"
+_KNOWN_DIMS = {BUNDLED_EMBEDDING_ID: 384}
+
+
+def validate_name(name: str) -> str:
+    """A library name that is safe as a folder name on every system."""
+    name = name.strip()
+    if not name:
+        raise UserError("A library needs a name.")
+    if len(name) > 100:
+        raise UserError("That library name is too long.", "Use at most 100 characters.")
+    if name.startswith(".") or any(c in name for c in '/\\:*?"<>|\0'):
+        raise UserError(
+            f"'{name}' cannot be a library name.",
+            'Avoid / \\ : * ? " < > | and a leading dot.',
+        )
+    return name
+
+
+def list_libraries() -> list[str]:
+    """Names of the libraries in the data directory."""
+    root = config.libraries_dir()
+    return sorted(
+        (p.name for p in root.iterdir() if p.is_dir() and (p / "library.db").exists()),
+        key=str.casefold,
+    )
+
+
+def library_path(name: str) -> Path:
+    return config.libraries_dir() / validate_name(name)
+
+
+def rename_library(old: str, new: str) -> None:
+    src, dst = library_path(old), library_path(new)
+    if not (src / "library.db").exists():
+        raise UserError(f"There is no library named '{old}'.")
+    if dst.exists():
+        raise UserError(f"A library named '{new}' already exists.")
+    with LibraryLock(src):
+        pass  # refuse while another process has it open
+    os.replace(src, dst)
+
+
+def delete_library(name: str) -> None:
+    """Remove the library folder and every file in it."""
+    path = library_path(name)
+    if not path.exists():
+        raise UserError(f"There is no library named '{name}'.")
+    with LibraryLock(path):
+        pass  # refuse while another process has it open
+    shutil.rmtree(path)
+
+
+class Library:
+    """An open library. Writes (ingest, remove) belong to one thread at a time."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        self.name = path.name
+        self.readonly = readonly
+        self._lock: LibraryLock | None = None
+        if not readonly:
+            self._lock = LibraryLock(path)
+            self._lock.acquire()
+        try:
+            self.store = Store(self.db_path, readonly=readonly)
+            model_id = self.store.get_meta("embedding_model_id")
+            if model_id is None:
+                raise UserError(f"The library '{self.name}' has no embedding model recorded.")
+            self.embedding_model = self._resolve_recorded_model(model_id)
+            self.dim = int(self.store.get_meta("embedding_dim") or 0)
+            self.vectors = VectorIndex(path / "vectors.usearch", self.dim)
+            self.vectors.load()
+            self.vectors.sync_with(self.store)
+            if self.vectors.dirty and not readonly:
+                self.vectors.save()
+        except BaseException:
+            self.close()
+            raise
+
+    # --- lifecycle ---
+
+    @classmethod
+    def create(cls, name: str, embedding_model: str = "") -> Library:
+        path = library_path(name)
+        if (path / "library.db").exists():
+            raise UserError(f"A library named '{name}' already exists.")
+        model = resolve_embedding_model(embedding_model)
+        dim = _KNOWN_DIMS.get(model.id) or Embedder(model).dim
+        ensure_private_dir(path)
+        store = Store(path / "library.db")
+        store.set_meta(
+            {
+                "embedding_model_id": model.id,
+                "embedding_model_path": str(model.path) if model.id != BUNDLED_EMBEDDING_ID else "",
+                "embedding_dim": str(dim),
+                "embedding_multilingual": "1" if model.multilingual else "0",
+            }
+        )
+        store.close()
+        log.info("library created: %s (%s)", name, model.id)
+        return cls(path)
+
+    @classmethod
+    def open(cls, name: str, *, readonly: bool = False) -> Library:
+        path = library_path(name)
+        if not (path / "library.db").exists():
+            raise UserError(
+                f"There is no library named '{name}'.",
+                "List them with `desktop-rag libraries` or create one.",
+            )
+        return cls(path, readonly=readonly)
+
+    @classmethod
+    def open_or_create(cls, name: str, embedding_model: str = "") -> Library:
+        if (library_path(name) / "library.db").exists():
+            return cls.open(name)
+        return cls.create(name, embedding_model)
+
+    def close(self) -> None:
+        vectors = getattr(self, "vectors", None)
+        if vectors is not None and vectors.dirty and not self.readonly:
+            with contextlib.suppress(Exception):
+                vectors.save()
+        store = getattr(self, "store", None)
+        if store is not None:
+            store.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def db_path(self) -> Path:
+        return self.path / "library.db"
+
+    # --- the embedding model ---
+
+    def _resolve_recorded_model(self, model_id: str) -> EmbeddingModel:
+        if model_id == BUNDLED_EMBEDDING_ID:
+            return resolve_embedding_model("")
+        recorded = self.store.get_meta("embedding_model_path") or model_id.removeprefix("local:")
+        model = resolve_embedding_model(recorded)
+        multilingual = self.store.get_meta("embedding_multilingual") == "1"
+        return EmbeddingModel(model_id, model.path, multilingual)
+
+    def check_model(self, embedding_model: str) -> None:
+        """Refuse a different embedding model than the library's own, with the reason."""
+        if not embedding_model:
+            return
+        wanted = resolve_embedding_model(embedding_model)
+        if wanted.id != self.embedding_model.id:
+            raise UserError(
+                f"The library '{self.name}' was built with {self.embedding_model.id}; "
+                f"it cannot mix in {wanted.id}.",
+                "Create a new library for that model, or re-embed this one.",
+            )
+
+    def embedder(self) -> Embedder:
+        """This thread's embedder for the library's model."""
+        return embedder_for(self.embedding_model)
+
+    # --- documents ---
+
+    def ingest(
+        self,
+        paths: Iterable[str | Path],
+        progress: Callable[[Progress], None] | None = None,
+        cancel: CancelToken | None = None,
+        password: str | None = None,
+        passwords: dict[str, str] | None = None,
+    ) -> Any:
+        """Add files and folders; returns an IngestReport."""
+        from desktop_rag.core.ingest import Ingestor
+
+        self._require_writable()
+        return Ingestor(self, progress, cancel, passwords, password).run(paths)
+
+    def documents(self) -> list[dict[str, Any]]:
+        return self.store.documents()
+
+    def remove_document(self, document_id: int) -> None:
+        self._require_writable()
+        removed = self.store.remove_document(document_id)
+        self.vectors.remove(removed)
+        self.vectors.save()
+
+    def remove_missing(self) -> list[str]:
+        """Drop documents whose file is gone; return their paths."""
+        self._require_writable()
+        gone = [d for d in self.store.documents() if not Path(d["path"]).exists()]
+        for doc in gone:
+            self.vectors.remove(self.store.remove_document(doc["id"]))
+        if gone:
+            self.vectors.save()
+        return [d["path"] for d in gone]
+
+    def search(self, query: str, k: int = 10) -> list[Any]:
+        """Hybrid keyword + meaning search; returns Hits, best first."""
+        from desktop_rag.core.retrieval import search
+
+        return search(self.store, self.vectors, self.embedder(), self.embedding_model, query, k)
+
+    def stats(self) -> dict[str, Any]:
+        stats: dict[str, Any] = dict(self.store.stats())
+        stats["bytes"] = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
+        stats["embedding_model"] = self.embedding_model.id
+        return stats
+
+    def _require_writable(self) -> None:
+        if self.readonly:
+            raise UserError(f"The library '{self.name}' is open read-only.")

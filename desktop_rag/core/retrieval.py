@@ -1,0 +1,152 @@
+"""Hybrid search: FTS5 BM25 and vector search, fused; each hit knows its page and rectangles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from desktop_rag.core import textnorm
+from desktop_rag.core.embedding import Embedder, EmbeddingModel
+from desktop_rag.core.store import Store
+from desktop_rag.core.vectors import VectorIndex
+
+
+@dataclass
+class Hit:
+    """One retrieved chunk and where it stands in its document."""
+
+    chunk_id: int
+    document_id: int
+    title: str
+    path: str
+    kind: str
+    page: int
+    char_start: int
+    char_end: int
+    text: str
+    spans: list[list[float]]
+    score: float
+    keyword_rank: int | None = None
+    vector_rank: int | None = None
+    keyword_score: float = 0.0
+    dense_score: float = 0.0
+
+    def snippet(self, width: int = 220) -> str:
+        text = " ".join(self.text.split())
+        return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + "…"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "chunk_id": self.chunk_id,
+            "document_id": self.document_id,
+            "title": self.title,
+            "path": self.path,
+            "page": self.page,
+            "score": round(self.score, 6),
+            "dense_score": round(self.dense_score, 4),
+            "keyword_score": round(self.keyword_score, 4),
+            "keyword_rank": self.keyword_rank,
+            "vector_rank": self.vector_rank,
+            "text": self.text,
+            "spans": self.spans,
+        }
+
+
+@dataclass
+class FusionParams:
+    """How the two rankings are combined (tuned on SciFact train: see `desktop-rag eval`)."""
+
+    candidates: int = 100
+    rrf_k: float = 60.0
+    keyword_weight: float = 1.0
+    vector_weight: float = 1.0
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+DEFAULT_FUSION = FusionParams()
+
+
+def vector_weight_for(query: str, model: EmbeddingModel) -> float:
+    """How much the meaning (vector) ranking may count for this query: the one place that knows
+    an English-only model is noise on other scripts, so a multilingual model switches it off."""
+    if model.multilingual:
+        return 1.0
+    return 1.0 if textnorm.script_of(query) == "latin" else 0.0
+
+
+def search(
+    store: Store,
+    vectors: VectorIndex,
+    embedder: Embedder,
+    model: EmbeddingModel,
+    query: str,
+    k: int = 10,
+    params: FusionParams = DEFAULT_FUSION,
+) -> list[Hit]:
+    """The best `k` chunks for `query`, fused from keyword and vector rankings."""
+    query = query.strip()
+    if not query or k <= 0:
+        return []
+    keyword = store.fts_search(textnorm.fts_query(query), params.candidates)
+    w_vec = vector_weight_for(query, model) * params.vector_weight
+    qvec = embedder.encode([query])[0]
+    dense = vectors.search(qvec, params.candidates) if w_vec > 0 else []
+    fused = fuse(keyword, dense, params.keyword_weight, w_vec, params.rrf_k)
+    top = fused[:k]
+    rows = store.chunks_by_ids([cid for cid, _ in top])
+    kw_rank = {cid: r for r, (cid, _) in enumerate(keyword)}
+    kw_score = dict(keyword)
+    vec_rank = {cid: r for r, (cid, _) in enumerate(dense)}
+    cosine = _cosines(store, [cid for cid, _ in top], qvec, vectors.dim)
+    hits: list[Hit] = []
+    for cid, score in top:
+        row = rows.get(cid)
+        if row is None:  # removed since the index was read
+            continue
+        hits.append(
+            Hit(
+                chunk_id=cid,
+                document_id=row["document_id"],
+                title=row["title"],
+                path=row["path"],
+                kind=row["kind"],
+                page=row["page"],
+                char_start=row["char_start"],
+                char_end=row["char_end"],
+                text=row["text"],
+                spans=row["spans"],
+                score=score,
+                keyword_rank=kw_rank.get(cid),
+                vector_rank=vec_rank.get(cid),
+                keyword_score=kw_score.get(cid, 0.0),
+                dense_score=cosine.get(cid, 0.0),
+            )
+        )
+    return hits
+
+
+def fuse(
+    keyword: list[tuple[int, float]],
+    dense: list[tuple[int, float]],
+    keyword_weight: float,
+    vector_weight: float,
+    rrf_k: float,
+) -> list[tuple[int, float]]:
+    """Weighted reciprocal rank fusion of two ranked lists of (id, score)."""
+    scores: dict[int, float] = {}
+    for weight, ranking in ((keyword_weight, keyword), (vector_weight, dense)):
+        if weight <= 0:
+            continue
+        for rank, (cid, _) in enumerate(ranking):
+            scores[cid] = scores.get(cid, 0.0) + weight / (rrf_k + rank + 1)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _cosines(store: Store, ids: list[int], qvec: np.ndarray, dim: int) -> dict[int, float]:
+    if not ids:
+        return {}
+    emb = store.embeddings_for(ids, dim).astype(np.float32)
+    sims = emb @ qvec.astype(np.float32)
+    return {cid: float(s) for cid, s in zip(ids, sims, strict=True)}

@@ -1,0 +1,452 @@
+"""The SQLite store: schema, migrations and every query the core makes."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlite_utils
+
+from desktop_rag.core.errors import UserError
+
+SCHEMA_VERSION = 1
+
+# Porter stems English; unicode61 folds case and accents. Hangul/CJK reach FTS5 already cut
+# into character bigrams by textnorm, so the same tokenizer serves both.
+FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
+
+_MIGRATIONS: dict[int, str] = {
+    1: f"""
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE documents (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        path TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL DEFAULT '',
+        kind TEXT NOT NULL DEFAULT '',
+        sha256 TEXT NOT NULL DEFAULT '',
+        size INTEGER NOT NULL DEFAULT 0,
+        mtime REAL NOT NULL DEFAULT 0,
+        page_count INTEGER NOT NULL DEFAULT 0,
+        chunk_count INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL,
+        error TEXT NOT NULL DEFAULT '',
+        added_at REAL NOT NULL,
+        indexed_at REAL
+    );
+    CREATE INDEX documents_sha256 ON documents(sha256);
+    CREATE TABLE pages (
+        document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        width REAL NOT NULL,
+        height REAL NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (document_id, number)
+    );
+    CREATE TABLE chunks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        ord INTEGER NOT NULL,
+        page INTEGER NOT NULL,
+        char_start INTEGER NOT NULL,
+        char_end INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        spans TEXT NOT NULL,
+        token_count INTEGER NOT NULL,
+        embedding BLOB NOT NULL
+    );
+    CREATE INDEX chunks_document ON chunks(document_id);
+    CREATE VIRTUAL TABLE chunks_fts USING fts5(body, title, tokenize='{FTS_TOKENIZER}');
+    CREATE TABLE chats (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        title TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+        role TEXT NOT NULL,
+        content TEXT NOT NULL,
+        sources TEXT NOT NULL DEFAULT '[]',
+        meta TEXT NOT NULL DEFAULT '{{}}',
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX messages_chat ON messages(chat_id);
+    """,
+}
+
+
+@dataclass
+class ChunkRecord:
+    """A chunk ready to be written: text, position and embedding."""
+
+    ord: int
+    page: int
+    char_start: int
+    char_end: int
+    text: str
+    spans: list[list[float]]
+    token_count: int
+    fts_body: str
+
+
+@dataclass
+class PageRecord:
+    number: int
+    width: float
+    height: float
+    text: str
+
+
+class Store:
+    """One library's SQLite database. Writes come from one thread; readers open their own."""
+
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        self.path = path
+        self.readonly = readonly
+        try:
+            if readonly:
+                conn = sqlite3.connect(
+                    f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=30
+                )
+            else:
+                new = not path.exists()
+                conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+                if new:
+                    os.chmod(path, 0o600)
+            conn.isolation_level = None  # we open transactions ourselves
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA busy_timeout = 30000")
+            if not readonly:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.DatabaseError as exc:
+            raise UserError(
+                f"The library database {path} cannot be opened: {exc}.",
+                "It may be damaged; delete the library and add the documents again.",
+            ) from exc
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        if not readonly:
+            self._migrate()
+
+    # --- schema ---------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        try:
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise UserError(
+                f"{self.path} is not a library database ({exc}).",
+                "Delete the library folder or choose another library.",
+            ) from exc
+        if version > SCHEMA_VERSION:
+            raise UserError(
+                f"This library was written by a newer desktop-rag (schema {version}).",
+                "Update the app to open it.",
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            # executescript would commit midway; statements one by one keep it atomic
+            with self.transaction() as c:
+                for statement in _MIGRATIONS[target].split(";"):
+                    if statement.strip():
+                        c.execute(statement)
+                c.execute(f"PRAGMA user_version = {target}")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write: everything inside commits together or not at all."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            if not self.readonly:
+                self.conn.execute("PRAGMA optimize")
+        self.conn.close()
+
+    def integrity_ok(self) -> bool:
+        return bool(self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+
+    # --- meta -----------------------------------------------------------------------------
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        with self.transaction() as c:
+            c.executemany(
+                "INSERT INTO meta(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                list(values.items()),
+            )
+
+    # --- documents ------------------------------------------------------------------------
+
+    def document_by_path(self, path: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM documents WHERE path = ?", [path]))
+        return rows[0] if rows else None
+
+    def document(self, document_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM documents WHERE id = ?", [document_id]))
+        return rows[0] if rows else None
+
+    def document_by_sha(self, sha256: str) -> dict[str, Any] | None:
+        rows = list(
+            self.db.query(
+                "SELECT * FROM documents WHERE sha256 = ? AND status = 'ready' LIMIT 1", [sha256]
+            )
+        )
+        return rows[0] if rows else None
+
+    def documents(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM documents ORDER BY title COLLATE NOCASE, id"))
+
+    def upsert_document_status(
+        self,
+        path: str,
+        *,
+        status: str,
+        title: str = "",
+        kind: str = "",
+        error: str = "",
+        size: int = 0,
+        mtime: float = 0.0,
+        sha256: str = "",
+    ) -> int:
+        """Record a document's state without touching its chunks (queued, failed...)."""
+        now = time.time()
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO documents(path, title, kind, status, error, size, mtime, sha256, "
+                "added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
+                "status = excluded.status, error = excluded.error, "
+                "title = CASE WHEN excluded.title != '' THEN excluded.title ELSE title END, "
+                "kind = CASE WHEN excluded.kind != '' THEN excluded.kind ELSE kind END",
+                (path, title, kind, status, error, size, mtime, sha256, now),
+            )
+            row = c.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()
+        return int(row[0])
+
+    def mark_failed(self, path: str, error: str) -> None:
+        """Record why a file failed; an older indexed version of it stays searchable."""
+        now = time.time()
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO documents(path, title, status, error, added_at) "
+                "VALUES (?, ?, 'failed', ?, ?) "
+                "ON CONFLICT(path) DO UPDATE SET error = excluded.error, "
+                "status = CASE WHEN status = 'ready' THEN 'ready' ELSE 'failed' END",
+                (path, Path(path).stem, error, now),
+            )
+
+    def touch_document(self, document_id: int, *, size: int, mtime: float) -> None:
+        """Remember a new mtime for a file whose content did not change."""
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE documents SET size = ?, mtime = ? WHERE id = ?", (size, mtime, document_id)
+            )
+
+    def chunk_ids_of(self, document_id: int) -> list[int]:
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT id FROM chunks WHERE document_id = ? ORDER BY id", (document_id,)
+            )
+        ]
+
+    def replace_document(
+        self,
+        path: str,
+        *,
+        title: str,
+        fts_title: str,
+        kind: str,
+        sha256: str,
+        size: int,
+        mtime: float,
+        pages: Sequence[PageRecord],
+        chunks: Sequence[ChunkRecord],
+        embeddings: np.ndarray,
+    ) -> tuple[int, list[int], list[int]]:
+        """Write a fully indexed document in one transaction, replacing any older version.
+
+        Returns (document id, chunk ids removed, chunk ids added)."""
+        assert len(chunks) == len(embeddings)
+        blobs = embeddings.astype(np.float16)
+        now = time.time()
+        with self.transaction() as c:
+            row = c.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()
+            removed: list[int] = []
+            if row:
+                doc_id = int(row[0])
+                removed = [
+                    r[0]
+                    for r in c.execute("SELECT id FROM chunks WHERE document_id = ?", (doc_id,))
+                ]
+                _delete_chunks(c, removed)
+                c.execute("DELETE FROM pages WHERE document_id = ?", (doc_id,))
+                c.execute(
+                    "UPDATE documents SET title = ?, kind = ?, sha256 = ?, size = ?, mtime = ?, "
+                    "page_count = ?, chunk_count = ?, status = 'ready', error = '', "
+                    "indexed_at = ? WHERE id = ?",
+                    (title, kind, sha256, size, mtime, len(pages), len(chunks), now, doc_id),
+                )
+            else:
+                cur = c.execute(
+                    "INSERT INTO documents(path, title, kind, sha256, size, mtime, page_count, "
+                    "chunk_count, status, added_at, indexed_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'ready', ?, ?)",
+                    (path, title, kind, sha256, size, mtime, len(pages), len(chunks), now, now),
+                )
+                doc_id = int(cur.lastrowid or 0)
+            c.executemany(
+                "INSERT INTO pages(document_id, number, width, height, text) VALUES (?,?,?,?,?)",
+                [(doc_id, p.number, p.width, p.height, p.text) for p in pages],
+            )
+            added: list[int] = []
+            for chunk, vec in zip(chunks, blobs, strict=True):
+                cur = c.execute(
+                    "INSERT INTO chunks(document_id, ord, page, char_start, char_end, text, spans, "
+                    "token_count, embedding) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (
+                        doc_id,
+                        chunk.ord,
+                        chunk.page,
+                        chunk.char_start,
+                        chunk.char_end,
+                        chunk.text,
+                        json.dumps(chunk.spans),
+                        chunk.token_count,
+                        vec.tobytes(),
+                    ),
+                )
+                added.append(int(cur.lastrowid or 0))
+            c.executemany(
+                "INSERT INTO chunks_fts(rowid, body, title) VALUES (?, ?, ?)",
+                [(cid, ch.fts_body, fts_title) for cid, ch in zip(added, chunks, strict=True)],
+            )
+        return doc_id, removed, added
+
+    def remove_document(self, document_id: int) -> list[int]:
+        """Delete a document and its chunks; return the chunk ids removed."""
+        with self.transaction() as c:
+            ids = [
+                r[0]
+                for r in c.execute("SELECT id FROM chunks WHERE document_id = ?", (document_id,))
+            ]
+            _delete_chunks(c, ids)
+            c.execute("DELETE FROM pages WHERE document_id = ?", (document_id,))
+            c.execute("DELETE FROM documents WHERE id = ?", (document_id,))
+        return ids
+
+    # --- chunks ---------------------------------------------------------------------------
+
+    def chunk_count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
+
+    def chunk_id_fingerprint(self) -> tuple[int, int]:
+        """(count, sum of ids): compared with the vector index to detect drift cheaply."""
+        n, s = self.conn.execute("SELECT count(*), coalesce(sum(id), 0) FROM chunks").fetchone()
+        return int(n), int(s)
+
+    def all_chunk_ids(self) -> np.ndarray:
+        rows = self.conn.execute("SELECT id FROM chunks ORDER BY id").fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.uint64, count=len(rows))
+
+    def embeddings_for(self, ids: Sequence[int], dim: int) -> np.ndarray:
+        """Embeddings of the given chunk ids, in that order, as float16 rows."""
+        out = np.zeros((len(ids), dim), dtype=np.float16)
+        pos = {int(i): n for n, i in enumerate(ids)}
+        for batch in _batched(list(pos), 900):
+            q = ",".join("?" * len(batch))
+            for cid, blob in self.conn.execute(
+                f"SELECT id, embedding FROM chunks WHERE id IN ({q})", batch
+            ):
+                out[pos[cid]] = np.frombuffer(blob, dtype=np.float16)
+        return out
+
+    def iter_embeddings(self, batch: int = 4096) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """All (ids, embeddings) in batches, for rebuilding the vector index."""
+        last = -1
+        while True:
+            rows = self.conn.execute(
+                "SELECT id, embedding FROM chunks WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
+            ).fetchall()
+            if not rows:
+                return
+            ids = np.array([r[0] for r in rows], dtype=np.uint64)
+            vecs = np.stack([np.frombuffer(r[1], dtype=np.float16) for r in rows])
+            yield ids, vecs
+            last = int(rows[-1][0])
+
+    def fts_search(self, match: str, limit: int) -> list[tuple[int, float]]:
+        """BM25 over chunk text; higher score is better."""
+        if not match:
+            return []
+        try:
+            rows = self.conn.execute(
+                "SELECT rowid, -bm25(chunks_fts, 1.0, 0.5) FROM chunks_fts "
+                "WHERE chunks_fts MATCH ? "
+                "ORDER BY bm25(chunks_fts, 1.0, 0.5) LIMIT ?",
+                (match, limit),
+            ).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    def chunks_by_ids(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """Chunk rows joined with their document, keyed by chunk id."""
+        ids = list(ids)
+        out: dict[int, dict[str, Any]] = {}
+        for batch in _batched(ids, 900):
+            q = ",".join("?" * len(batch))
+            for row in self.db.query(
+                "SELECT c.id, c.document_id, c.ord, c.page, c.char_start, c.char_end, c.text, "
+                "c.spans, d.title, d.path, d.kind FROM chunks c "
+                f"JOIN documents d ON d.id = c.document_id WHERE c.id IN ({q})",
+                batch,
+            ):
+                row["spans"] = json.loads(row["spans"])
+                out[int(row["id"])] = row
+        return out
+
+    def page(self, document_id: int, number: int) -> dict[str, Any] | None:
+        rows = list(
+            self.db.query(
+                "SELECT * FROM pages WHERE document_id = ? AND number = ?", [document_id, number]
+            )
+        )
+        return rows[0] if rows else None
+
+    def stats(self) -> dict[str, int]:
+        docs, pages = self.conn.execute(
+            "SELECT count(*), coalesce(sum(page_count), 0) FROM documents WHERE status = 'ready'"
+        ).fetchone()
+        return {"documents": int(docs), "pages": int(pages), "chunks": self.chunk_count()}
+
+
+def _delete_chunks(c: sqlite3.Connection, ids: list[int]) -> None:
+    for batch in _batched(ids, 900):
+        q = ",".join("?" * len(batch))
+        c.execute(f"DELETE FROM chunks_fts WHERE rowid IN ({q})", batch)
+        c.execute(f"DELETE FROM chunks WHERE id IN ({q})", batch)
+
+
+def _batched(items: Sequence[Any], n: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), n):
+        yield list(items[i : i + n])

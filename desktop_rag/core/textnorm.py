@@ -1,0 +1,140 @@
+"""Text as the keyword index sees it: CJK bigrams, query terms, and the script of a text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Hangul, kana and CJK ideographs: written without spaces between words, or (Korean) with
+# particles glued to them, so whole-word tokens miss. Overlapping bigrams find them.
+_CJK_CLASS = (
+    "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+)
+_CJK_RUN = re.compile(f"[{_CJK_CLASS}]+")
+_CJK_CHAR = re.compile(f"[{_CJK_CLASS}]")
+_HANGUL_CHAR = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+_WORD = re.compile(r"\w+", re.UNICODE)
+_LATIN_CHAR = re.compile(r"[A-Za-z\u00c0-\u024f]")
+
+# Lucene's English stop set plus question words: they carry no topic in a query.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "such",
+        "that",
+        "the",
+        "their",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "will",
+        "with",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "does",
+        "do",
+        "did",
+        "can",
+        "could",
+        "would",
+        "should",
+        "i",
+        "me",
+        "my",
+        "we",
+        "our",
+        "you",
+        "your",
+        "he",
+        "she",
+        "his",
+        "her",
+        "its",
+    ]
+)
+MAX_QUERY_TERMS = 64
+
+
+def _bigrams(run: str) -> str:
+    if len(run) == 1:
+        return run
+    return " ".join(run[i : i + 2] for i in range(len(run) - 1))
+
+
+def fts_text(text: str) -> str:
+    """Text for the FTS5 index: NFKC-normalized, CJK runs turned into character bigrams."""
+    text = unicodedata.normalize("NFKC", text)
+    return _CJK_RUN.sub(lambda m: f" {_bigrams(m.group())} ", text)
+
+
+def fts_query(query: str) -> str:
+    """An FTS5 MATCH expression that ORs the query's terms, treated like documents' text.
+
+    A single CJK character cannot form a bigram, so it matches as a prefix of one."""
+    terms: list[str] = []
+    seen: set[str] = set()
+    text = unicodedata.normalize("NFKC", query).lower()
+    for run_or_word in _WORD.findall(text):
+        parts: list[str] = []
+        pos = 0
+        for m in _CJK_RUN.finditer(run_or_word):
+            parts.extend(_WORD.findall(run_or_word[pos : m.start()]))
+            run = m.group()
+            parts.extend([run] if len(run) == 1 else _bigrams(run).split())
+            pos = m.end()
+        parts.extend(_WORD.findall(run_or_word[pos:]))
+        for term in parts:
+            if term in STOPWORDS or term in seen or term == "_":
+                continue
+            seen.add(term)
+            single_cjk = len(term) == 1 and _CJK_CHAR.match(term)
+            terms.append(f'"{term}"*' if single_cjk else f'"{term}"')
+    return " OR ".join(terms[:MAX_QUERY_TERMS])
+
+
+def script_of(text: str) -> str:
+    """The dominant writing system of `text`: 'hangul', 'cjk', 'latin' or 'other'."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return "latin"
+    hangul = sum(1 for ch in letters if _HANGUL_CHAR.match(ch))
+    cjk = sum(1 for ch in letters if _CJK_CHAR.match(ch))
+    latin = sum(1 for ch in letters if _LATIN_CHAR.match(ch))
+    top = max(hangul, cjk - hangul, latin)
+    if top * 2 < len(letters):
+        return "other"
+    if top == hangul:
+        return "hangul"
+    if top == latin:
+        return "latin"
+    return "cjk"

@@ -1,0 +1,97 @@
+"""Test documents with known facts on known pages, generated with PyMuPDF."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pymupdf
+
+TOPICS = [
+    ("wheat farmers", "irrigation canals", "harvest yields", "drought"),
+    ("bakers", "sourdough starters", "oven temperatures", "rye flour"),
+    ("astronomers", "variable stars", "telescope mirrors", "cloud cover"),
+    ("accountants", "quarterly ledgers", "tax deductions", "audits"),
+    ("beekeepers", "hive frames", "honey production", "mite infestations"),
+    ("chess players", "opening theory", "endgame studies", "tournament rules"),
+    ("glassblowers", "molten silica", "annealing kilns", "colour pigments"),
+    ("railway engineers", "track gauges", "signal boxes", "timetables"),
+    ("violin makers", "spruce tops", "varnish recipes", "string tension"),
+    ("cartographers", "contour lines", "survey triangulation", "map projections"),
+    ("cheesemakers", "rennet", "aging caves", "milk fat"),
+    ("botanists", "seed banks", "pollination", "leaf morphology"),
+    ("textile weavers", "loom shuttles", "wool dyes", "thread counts"),
+    ("marine biologists", "coral reefs", "plankton blooms", "ocean acidity"),
+    ("potters", "clay bodies", "glaze chemistry", "kiln firing"),
+    ("librarians", "catalogue systems", "rare manuscripts", "reading rooms"),
+    ("geologists", "sediment layers", "fault lines", "mineral samples"),
+    ("pharmacists", "dosage tables", "compounding", "drug interactions"),
+    ("architects", "load-bearing walls", "daylight studies", "building codes"),
+    ("orchard growers", "apple grafts", "frost protection", "pruning schedules"),
+]
+VERBS = ["studied", "recorded", "compared", "debated", "measured", "catalogued", "reviewed"]
+
+
+def filler_paragraph(rng: random.Random, topic: tuple[str, str, str, str]) -> str:
+    who, a, b, c = topic
+    sentences = []
+    for _ in range(rng.randint(5, 8)):
+        year = rng.randint(1850, 1990)
+        sentences.append(
+            f"In {year} the {who} {rng.choice(VERBS)} {a} together with {b}, "
+            f"noting how {c} changed the outcome over {rng.randint(2, 40)} seasons."
+        )
+    return " ".join(sentences)
+
+
+def make_pdf(path: Path, pages: list[str], title: str = "", fontname: str = "helv") -> Path:
+    """A PDF whose page i (1-based) holds pages[i-1]; the text wraps in a box."""
+    doc = pymupdf.open()
+    for text in pages:
+        page = doc.new_page(width=595, height=842)
+        rect = pymupdf.Rect(56, 56, 539, 786)
+        rc = page.insert_textbox(rect, text, fontsize=11, fontname=fontname)
+        if rc < 0:  # did not fit: smaller type
+            page.clean_contents()
+            page.insert_textbox(rect, text, fontsize=8, fontname=fontname)
+    if title:
+        doc.set_metadata({"title": title})
+    doc.save(path)
+    doc.close()
+    return path
+
+
+PAGE37_FACT = (
+    "The keeper of the Marrow Island lighthouse replaced the clockwork that turned the lamp "
+    "with an electric motor in 1911, after the winding chain snapped during a winter storm."
+)
+PAGE37_PARAPHRASE = "When did the island beacon stop using a wind-up mechanism and go electric?"
+PAGE12_FACT = (
+    "The Harwick Bridge opened to traffic on 14 March 1887 and its total length is 412 metres."
+)
+
+
+def fifty_page_pdf(path: Path, seed: int = 7) -> Path:
+    """50 pages of varied filler; page 37 alone holds the lighthouse fact, page 12 the bridge."""
+    rng = random.Random(seed)
+    pages = []
+    for n in range(1, 51):
+        topic = TOPICS[(n * 7) % len(TOPICS)]
+        text = filler_paragraph(rng, topic)
+        if n == 37:
+            text = text + "\n\n" + PAGE37_FACT
+        if n == 12:
+            text = PAGE12_FACT + "\n\n" + text
+        pages.append(f"Chapter {n}\n\n{text}")
+    return make_pdf(path, pages, title="Field Notes of Many Trades")
+
+
+KOREAN_PAGES = [
+    "이 문서는 회사의 휴가 규정을 설명합니다. 직원은 매년 열다섯 날의 유급 휴가를 받습니다.",
+    "두 번째 장에서는 출장비 정산 절차를 다룹니다. 영수증은 한 달 안에 제출해야 합니다.",
+    "세 번째 장: 보안 교육은 모든 신입 사원에게 의무입니다. 비밀번호는 석 달마다 바꿉니다.",
+]
+
+
+def korean_pdf(path: Path) -> Path:
+    return make_pdf(path, KOREAN_PAGES, title="회사 규정", fontname="korea")
