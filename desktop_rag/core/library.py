@@ -115,6 +115,12 @@ class Library:
         path = library_path(name)
         if (path / "library.db").exists():
             raise UserError(f"A library named '{name}' already exists.")
+        return cls.create_at(path, embedding_model)
+
+    @classmethod
+    def create_at(cls, path: Path, embedding_model: str = "") -> Library:
+        """Create a library in any folder (`create` puts it in the data directory)."""
+        name = path.name
         model = resolve_embedding_model(embedding_model)
         dim = _KNOWN_DIMS.get(model.id) or Embedder(model).dim
         ensure_private_dir(path)
