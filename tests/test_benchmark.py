@@ -85,3 +85,13 @@ def test_bench_command_prints_json_and_says_what_is_missing(tmp_path: Path):
     names = [r["name"] for r in out["rows"]]
     assert "app start until window shown" in names
     assert names[-1] == "peak RSS of the bench process"
+
+
+def test_openmp_threads_sleep_when_idle_unless_the_user_says_otherwise():
+    code = "import desktop_rag, os; print(os.environ['OMP_WAIT_POLICY'])"
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "PASSIVE"
+    env["OMP_WAIT_POLICY"] = "ACTIVE"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "ACTIVE"
