@@ -283,7 +283,7 @@ def eval_command(
 
 
 @main.command()
-@click.option("--quick", is_flag=True, help="Smaller inputs: about a minute instead of many.")
+@click.option("--quick", is_flag=True, help="Smaller inputs and fewer repeats (a few minutes).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option(
     "--only",

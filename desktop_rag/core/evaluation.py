@@ -200,8 +200,9 @@ class EvalReport:
                 + "".join(f"{scores[m]:>12.4f}" for m in METRICS)
                 + f"{self.search_ms.get(mode, 0.0):>10.1f}"
             )
-        fusion = ", ".join(f"{k}={v}" for k, v in self.fusion.items())
-        lines.append(f"hybrid fusion: {fusion}")
+        if "hybrid" in self.modes:
+            fusion = ", ".join(f"{k}={v}" for k, v in self.fusion.items())
+            lines.append(f"hybrid fusion: {fusion}")
         return "\n".join(lines)
 
 

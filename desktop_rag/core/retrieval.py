@@ -58,17 +58,21 @@ class Hit:
 class FusionParams:
     """How the keyword and meaning rankings are combined.
 
-    `candidates` chunks are taken from each ranking. "convex": every candidate gets both
-    signals (its BM25 score, 0 when the keywords missed it, and its cosine, computed from the
-    stored embedding), each scaled to [0, 1] over the candidates, then mixed by the weights.
-    "rrf": weighted reciprocal rank fusion with constant `rrf_k`. Defaults tuned on SciFact
-    train; measured with `desktop-rag eval`."""
+    `candidates` chunks are taken from each ranking. "convex" (the default): every candidate
+    gets both signals, its BM25 score (0 when the keywords missed it) scaled by the best one,
+    and its cosine (computed from the stored embedding) min-max scaled over the candidates;
+    the two are mixed by the weights. "rrf": weighted reciprocal rank fusion with `rrf_k`.
 
-    candidates: int = 100
-    method: str = "rrf"
+    Tuned on SciFact train (809 queries; `desktop-rag eval --split train`): convex with
+    0.4 keyword / 0.6 meaning over 300 candidates scored nDCG@10 0.741, against 0.715 for
+    RRF (k 60, 100 candidates) and 0.727 for the best RRF (k 10); the optimum is flat
+    (0.6 +- 0.05 and 200-300 candidates within 0.004)."""
+
+    candidates: int = 300
+    method: str = "convex"
     rrf_k: float = 60.0
-    keyword_weight: float = 1.0
-    vector_weight: float = 1.0
+    keyword_weight: float = 0.4
+    vector_weight: float = 0.6
     extra: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
