@@ -348,6 +348,7 @@ class _Vocabulary:
         rng = random.Random(seed)
         rng.shuffle(words)
         self.words = words
+        self.array = np.array(words, dtype=object)
         ranks = np.arange(1, len(words) + 1, dtype=np.float64)
         weights = 1.0 / ranks**1.07
         self.cdf = np.cumsum(weights / weights.sum())
@@ -355,8 +356,7 @@ class _Vocabulary:
 
     def text(self, n_words: int) -> str:
         idx = np.searchsorted(self.cdf, self.rng.random(n_words))
-        idx = np.minimum(idx, len(self.words) - 1)
-        return " ".join(self.words[i] for i in idx)
+        return " ".join(self.array[np.minimum(idx, len(self.words) - 1)])
 
     def query(self) -> str:
         """A question-like query: a few content words of middling frequency and a rare one
@@ -385,7 +385,9 @@ def build_synthetic_library(
     vocab = _vocabulary(embedder)
     rng = np.random.default_rng(seed)
     lib = Library.create_at(folder)
-    per_doc = 100
+    per_doc = 1000
+    all_ids: list[int] = []
+    all_vecs: list[np.ndarray] = []
     for d in range(0, chunks, per_doc):
         n = min(per_doc, chunks - d)
         texts = [vocab.text(words_per_chunk) for _ in range(n)]
@@ -408,7 +410,10 @@ def build_synthetic_library(
             chunks=records,
             embeddings=vecs,
         )
-        lib.vectors.add(added, vecs, threads=0)
+        all_ids.extend(added)
+        all_vecs.append(vecs)
+    # one bulk insert on every core: the HNSW graph builds in parallel
+    lib.vectors.add(all_ids, np.concatenate(all_vecs), threads=0)
     lib.vectors.save()
     return lib
 
