@@ -95,3 +95,17 @@ def test_openmp_threads_sleep_when_idle_unless_the_user_says_otherwise():
     env["OMP_WAIT_POLICY"] = "ACTIVE"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.stdout.strip() == "ACTIVE"
+
+
+@pytest.mark.slow
+def test_query_embedding_fast_path_gives_the_same_vector():
+    import numpy as np
+
+    from desktop_rag.core.embedding import embedder_for, resolve_embedding_model
+
+    embedder = embedder_for(resolve_embedding_model(""))
+    for text in ("what limits the pump pressure", "휴가 규정", "x"):
+        batch = embedder.encode([text])[0]
+        fast = embedder.encode_query(text)
+        assert fast.dtype == np.float32 and fast.shape == batch.shape
+        assert np.allclose(fast, batch, atol=1e-5)

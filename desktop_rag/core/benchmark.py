@@ -459,7 +459,7 @@ def bench_search(
                 ours.append(1000 * (time.perf_counter() - t0))
                 assert hits is not None
                 t0 = time.perf_counter()
-                qvec = embedder.encode([q])[0]
+                qvec = embedder.encode_query(q)
                 embed.append(1000 * (time.perf_counter() - t0))
                 q16 = np.asarray(qvec, dtype=np.float16)
                 t0 = time.perf_counter()

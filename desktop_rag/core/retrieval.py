@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,7 +163,7 @@ def rank_chunks(
     if mode == "bm25":
         return store.fts_search(textnorm.fts_query(query), params.candidates)
     if mode == "dense":
-        return vectors.search(embedder.encode([query])[0], params.candidates)
+        return vectors.search(embedder.encode_query(query), params.candidates)
     return _rankings(store, vectors, embedder, model, query, params)[3]
 
 
@@ -176,11 +178,18 @@ def _rankings(
     list[tuple[int, float]], list[tuple[int, float]], np.ndarray | None, list[tuple[int, float]]
 ]:
     """(keyword ranking, vector ranking, query vector, fused ranking) for a stripped query."""
-    keyword = store.fts_search(textnorm.fts_query(query), params.candidates)
+    match = textnorm.fts_query(query)
     w_vec = vector_weight_for(query, model) * params.vector_weight
     if w_vec <= 0:  # the model cannot read this query: keywords alone, no embedding
+        keyword = store.fts_search(match, params.candidates)
         return keyword, [], None, keyword
-    qvec = embedder.encode([query])[0]
+    # FTS5 runs on the keyword lane while the model embeds the query: both release the GIL,
+    # so the search costs about the longer of the two instead of their sum.
+    pending = _keyword_lane().submit(store.fts_search, match, params.candidates)
+    try:
+        qvec = embedder.encode_query(query)
+    finally:
+        keyword = pending.result()
     dense = vectors.search(qvec, params.candidates)
     if params.method == "convex":
         cosine = dict(dense)
@@ -190,6 +199,19 @@ def _rankings(
     else:
         fused = fuse(keyword, dense, params.keyword_weight, w_vec, params.rrf_k)
     return keyword, dense, qvec, fused
+
+
+_lane: ThreadPoolExecutor | None = None
+_lane_lock = threading.Lock()
+
+
+def _keyword_lane() -> ThreadPoolExecutor:
+    """One worker thread for keyword searches that overlap query embedding."""
+    global _lane
+    with _lane_lock:
+        if _lane is None:
+            _lane = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keyword-search")
+        return _lane
 
 
 def fuse(
