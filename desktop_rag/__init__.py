@@ -17,3 +17,5 @@ for _name in (
 ):
     _os.environ[_name] = "1" if _name != "ANONYMIZED_TELEMETRY" else "False"
 _os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+_os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+_os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")

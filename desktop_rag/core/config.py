@@ -47,7 +47,7 @@ class Settings:
     embedding_model: str = ""  # empty: the bundled model, for new libraries
     top_k: int = 6
     max_answer_tokens: int = 512
-    temperature: float = 0.2
+    temperature: float = 0.0  # greedy: small models invent less
     threads: int = 0  # 0: physical cores
     context_size: int = 4096
     debug_logging: bool = False

@@ -236,6 +236,10 @@ class Library:
 
         return search(self.store, self.vectors, self.embedder(), self.embedding_model, query, k)
 
+    def reader(self) -> LibraryReader:
+        """A view for another thread (the ask lane): its own connection, the shared index."""
+        return LibraryReader(self)
+
     def stats(self) -> dict[str, Any]:
         stats: dict[str, Any] = dict(self.store.stats())
         stats["bytes"] = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
@@ -245,3 +249,23 @@ class Library:
     def _require_writable(self) -> None:
         if self.readonly:
             raise UserError(f"The library '{self.name}' is open read-only.")
+
+
+class LibraryReader:
+    """Search and chats from a second thread. It has its own SQLite connection (writes only
+    chats and messages) and shares the library's thread-safe vector index."""
+
+    def __init__(self, library: Library) -> None:
+        self.name = library.name
+        self.store = Store(library.db_path, readonly=library.readonly)
+        self.vectors = library.vectors
+        self.embedding_model = library.embedding_model
+
+    def search(self, query: str, k: int = 10) -> list[Any]:
+        from desktop_rag.core.retrieval import search
+
+        model = self.embedding_model
+        return search(self.store, self.vectors, embedder_for(model), model, query, k)
+
+    def close(self) -> None:
+        self.store.close()

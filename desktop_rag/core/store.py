@@ -433,6 +433,63 @@ class Store:
         )
         return rows[0] if rows else None
 
+    # --- chats ------------------------------------------------------------------------------
+
+    def create_chat(self, title: str) -> int:
+        now = time.time()
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO chats(title, created_at, updated_at) VALUES (?, ?, ?)",
+                (title, now, now),
+            )
+        return int(cur.lastrowid or 0)
+
+    def add_message(
+        self, chat_id: int, role: str, content: str, sources: list[Any], meta: dict[str, Any]
+    ) -> int:
+        now = time.time()
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO messages(chat_id, role, content, sources, meta, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    chat_id,
+                    role,
+                    content,
+                    json.dumps(sources, ensure_ascii=False),
+                    json.dumps(meta, ensure_ascii=False),
+                    now,
+                ),
+            )
+            c.execute("UPDATE chats SET updated_at = ? WHERE id = ?", (now, chat_id))
+        return int(cur.lastrowid or 0)
+
+    def chats(self) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "SELECT c.*, (SELECT count(*) FROM messages m WHERE m.chat_id = c.id) AS messages "
+                "FROM chats c ORDER BY updated_at DESC, id DESC"
+            )
+        )
+
+    def chat(self, chat_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM chats WHERE id = ?", [chat_id]))
+        return rows[0] if rows else None
+
+    def messages(self, chat_id: int) -> list[dict[str, Any]]:
+        rows = list(
+            self.db.query("SELECT * FROM messages WHERE chat_id = ? ORDER BY id", [chat_id])
+        )
+        for row in rows:
+            row["sources"] = json.loads(row["sources"])
+            row["meta"] = json.loads(row["meta"])
+        return rows
+
+    def delete_chat(self, chat_id: int) -> None:
+        with self.transaction() as c:
+            c.execute("DELETE FROM messages WHERE chat_id = ?", (chat_id,))
+            c.execute("DELETE FROM chats WHERE id = ?", (chat_id,))
+
     def stats(self) -> dict[str, int]:
         docs, pages = self.conn.execute(
             "SELECT count(*), coalesce(sum(page_count), 0) FROM documents WHERE status = 'ready'"
