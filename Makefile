@@ -7,7 +7,7 @@ PIP := $(BIN)/python -m pip
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint typecheck unit system-deps clean
+.PHONY: run test lint typecheck unit system-deps screenshots clean
 
 run: $(STAMP)
 	$(BIN)/desktop-rag
@@ -30,8 +30,8 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check desktop_rag tests
-	$(BIN)/ruff format --check desktop_rag tests
+	$(BIN)/ruff check desktop_rag tests scripts
+	$(BIN)/ruff format --check desktop_rag tests scripts
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
@@ -39,6 +39,10 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+# The real window under Xvfb: drop two PDFs, ask, open a citation -> resources/screenshots/
+screenshots: $(STAMP) system-deps
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

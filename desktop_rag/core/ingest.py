@@ -210,8 +210,10 @@ class Ingestor:
         cancel: CancelToken | None = None,
         passwords: dict[str, str] | None = None,
         password: str | None = None,
+        force: bool = False,
     ) -> None:
         self.lib = library
+        self.force = force  # re-index even files that did not change
         self.progress_cb = progress
         self.cancel = cancel or CancelToken()
         self.passwords = passwords or {}
@@ -257,6 +259,7 @@ class Ingestor:
                 if kind == "info":
                     current = _Document(job, payload)
                     self.progress.current = job.path.name
+                    self.progress.extra["path"] = str(job.path)
                 elif kind == "pages" and current is not None:
                     self._add_pages(current, payload)
                 elif kind == "done" and current is not None:
@@ -331,7 +334,7 @@ class Ingestor:
                 "error",
                 ParseError("unreadable", f"{path.name}: cannot be read ({exc.strerror})."),
             )
-        if row and row["status"] == "ready" and row["sha256"] == sha:
+        if row and row["status"] == "ready" and row["sha256"] == sha and not self.force:
             return ("touch", (row, st))
         dup = reader.document_by_sha(sha)
         if dup and dup["path"] != str(path):

@@ -71,6 +71,37 @@ def rename_library(old: str, new: str) -> None:
     os.replace(src, dst)
 
 
+def rebuild_with_model(
+    name: str,
+    embedding_model: str,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: CancelToken | None = None,
+) -> None:
+    """Re-embed a library with another model: build a new library from the same files, and
+    swap it in only when complete (the old one stays intact if this fails or is cancelled)."""
+    path = library_path(name)
+    with Library(path) as old:
+        files = [d["path"] for d in old.documents() if d["status"] == "ready"]
+    staging = f".{name}.rebuild"
+    staging_path = config.libraries_dir() / staging
+    if staging_path.exists():
+        shutil.rmtree(staging_path)
+    try:
+        with Library.create_at(staging_path, embedding_model) as new:
+            report = new.ingest(files, progress=progress, cancel=cancel)
+            if report.cancelled:
+                raise UserError("Re-embedding was cancelled; the library is unchanged.")
+        with LibraryLock(path):
+            pass
+        backup = config.libraries_dir() / f".{name}.old"
+        os.replace(path, backup)
+        os.replace(staging_path, path)
+        shutil.rmtree(backup, ignore_errors=True)
+    finally:
+        if staging_path.exists():
+            shutil.rmtree(staging_path, ignore_errors=True)
+
+
 def delete_library(name: str) -> None:
     """Remove the library folder and every file in it."""
     path = library_path(name)
@@ -115,6 +146,10 @@ class Library:
         path = library_path(name)
         if (path / "library.db").exists():
             raise UserError(f"A library named '{name}' already exists.")
+        return cls.create_at(path, embedding_model)
+
+    @classmethod
+    def create_at(cls, path: Path, embedding_model: str = "") -> Library:
         model = resolve_embedding_model(embedding_model)
         dim = _KNOWN_DIMS.get(model.id) or Embedder(model).dim
         ensure_private_dir(path)
@@ -128,7 +163,7 @@ class Library:
             }
         )
         store.close()
-        log.info("library created: %s (%s)", name, model.id)
+        log.info("library created: %s (%s)", path.name, model.id)
         return cls(path)
 
     @classmethod
@@ -204,12 +239,14 @@ class Library:
         cancel: CancelToken | None = None,
         password: str | None = None,
         passwords: dict[str, str] | None = None,
+        force: bool = False,
     ) -> Any:
-        """Add files and folders; returns an IngestReport."""
+        """Add files and folders (`force`: re-index unchanged ones too); returns an
+        IngestReport."""
         from desktop_rag.core.ingest import Ingestor
 
         self._require_writable()
-        return Ingestor(self, progress, cancel, passwords, password).run(paths)
+        return Ingestor(self, progress, cancel, passwords, password, force).run(paths)
 
     def documents(self) -> list[dict[str, Any]]:
         return self.store.documents()
