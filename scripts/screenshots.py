@@ -19,8 +19,8 @@ def main() -> int:
     os.environ["DESKTOP_RAG_HOME"] = str(home)
     sys.path.insert(0, str(ROOT / "tests"))
     import docgen
-    from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
-    from PySide6.QtGui import QDropEvent
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
     from PySide6.QtWidgets import QApplication
 
     from desktop_rag.gui.app import create_app
@@ -63,6 +63,15 @@ def main() -> int:
         shot("1-empty")
         mime = QMimeData()
         mime.setUrls([QUrl.fromLocalFile(str(p)) for p in pdfs])
+        target = window.chat_view.transcript.viewport()
+        enter = QDragEnterEvent(
+            QPoint(40, 40),
+            Qt.DropAction.CopyAction,
+            mime,
+            Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
+        QApplication.sendEvent(target, enter)
         event = QDropEvent(
             QPointF(40, 40),
             Qt.DropAction.CopyAction,
@@ -70,7 +79,7 @@ def main() -> int:
             Qt.MouseButton.NoButton,
             Qt.KeyboardModifier.NoModifier,
         )
-        QApplication.sendEvent(window.chat_view.transcript.viewport(), event)
+        QApplication.sendEvent(target, event)
         QTimer.singleShot(1500, lambda: shot("2-indexing"))
         when(lambda: not window._ingest_tasks and window._ask_state.generator is not None, ask)
 

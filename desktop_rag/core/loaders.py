@@ -161,7 +161,7 @@ def _layout_pages(doc, path: Path) -> Iterator[ParsedPage]:
                 raise ParseError(
                     "corrupt", f"{path.name}: page {index + 1} is damaged ({_short(exc)})."
                 ) from exc
-            text, positions = _words_to_text(words)
+            text, positions = words_to_text(words)
             rect = page.rect
             yield ParsedPage(
                 index + 1, float(rect.width), float(rect.height), text, positions, ocr=ocr
@@ -211,7 +211,7 @@ def _ocr_words(page) -> list:
     return list(page.get_text("words", textpage=textpage, sort=False))
 
 
-def _words_to_text(words: list) -> tuple[str, list[tuple[int, int, float, float, float, float]]]:
+def words_to_text(words: list) -> tuple[str, list[tuple[int, int, float, float, float, float]]]:
     """Join MuPDF words into page text: spaces within a line, newlines between lines, a blank
     line between blocks; remember where each word sits in the text."""
     parts: list[str] = []

@@ -65,6 +65,7 @@ FOLLOW_UP_WORDS = 6
 # Models this small lose the fact in a long passage: they read each source's best sentences.
 SMALL_MODEL_BYTES = 1_500_000_000
 EXCERPT_SENTENCES = 3
+FOCUS_SHARE = 0.85  # sentences this close to the best one are highlighted with it
 _FOLLOW_UP = re.compile(
     r"^(and|but|also|what about|how about|then|so|그럼|그리고|그러면|또|그건|그것)\b", re.I
 )
@@ -95,6 +96,7 @@ class Source:
     score: float
     dense_score: float
     excerpt: str = ""  # what the model reads, when not the whole text
+    focus: list[list[int]] = field(default_factory=list)  # [start, end) in the page text
 
     @classmethod
     def from_hit(cls, number: int, hit: Hit) -> Source:
@@ -217,6 +219,19 @@ def judge(hits: list[Hit], query: str, model: EmbeddingModel) -> list[Judged]:
     return out
 
 
+def focus_ranges(judged: Judged) -> list[list[int]]:
+    """Page-text ranges of the sentences that best match the question: what to highlight."""
+    if not judged.sentences:
+        return []
+    top = max(score for _, _, score in judged.sentences)
+    base = judged.hit.char_start
+    return [
+        [base + a, base + b]
+        for a, b, score in judged.sentences
+        if score >= top * FOCUS_SHARE and score > 0
+    ]
+
+
 def excerpt(judged: Judged, max_sentences: int) -> str:
     """The chunk's best sentences in their original order, whole, gaps marked with '…'."""
     text = judged.hit.text
@@ -303,6 +318,8 @@ def answer(
             note="No passage is close enough to the question.",
         )
     sources = [Source.from_hit(i + 1, j.hit) for i, j in enumerate(judged)]
+    for source, j in zip(sources, judged, strict=True):
+        source.focus = focus_ranges(j)
     if generator is not None and generator.info.size_bytes < SMALL_MODEL_BYTES:
         for source, j in zip(sources, judged, strict=True):
             source.excerpt = excerpt(j, EXCERPT_SENTENCES)

@@ -80,6 +80,9 @@ def create_app(argv: list[str] | None = None):  # type: ignore[no-untyped-def]
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
+    # Worker threads run Python too (chunking, prompt building): hand the GIL back to the
+    # event loop more often than every 5 ms so the window never stutters.
+    sys.setswitchinterval(0.001)
     app.setApplicationName("desktop-rag")
     app.setApplicationDisplayName("desktop-rag")
     app.setDesktopFileName("desktop-rag")

@@ -227,6 +227,15 @@ class MainWindow(QMainWindow):
         self.viewer.close_document()
         self.refresh_documents()
         self.refresh_chats()
+        self._warm_embedders(lib)
+
+    def _warm_embedders(self, lib: Library) -> None:
+        """Load each lane's embedding model now, in the background: its imports hold Python's
+        lock for long stretches, which would make the first drop or question stutter."""
+        from desktop_rag.core.embedding import embedder_for
+
+        self.index_lane.submit(lambda _t: lib.embedder().dim, name="warm-index")
+        self.ask_lane.submit(lambda _t: embedder_for(lib.embedding_model).dim, name="warm-ask")
 
     def switch_library(self, name: str) -> None:
         if self.library is not None and name == self.library.name:

@@ -32,7 +32,8 @@ from desktop_rag.core.loaders import LAYOUT_SUFFIXES
 
 log = logging.getLogger(__name__)
 
-HIGHLIGHT = QColor(255, 200, 0, 110)
+HIGHLIGHT = QColor(255, 200, 0, 110)  # the sentences that answer
+CONTEXT = QColor(255, 200, 0, 40)  # the rest of the cited passage
 LAYOUT_KINDS = set(LAYOUT_SUFFIXES.values())
 
 
@@ -164,12 +165,14 @@ class SourceViewer(QWidget):
             cursor = QTextCursor(self.text_view.document())
             cursor.setPosition(start)
             cursor.setPosition(min(end, len(text)), QTextCursor.MoveMode.KeepAnchor)
-            fmt = QTextCharFormat()
-            fmt.setBackground(HIGHLIGHT)
-            selection = QTextEdit.ExtraSelection()
-            selection.cursor = cursor  # type: ignore[attr-defined]
-            selection.format = fmt  # type: ignore[attr-defined]
-            self.text_view.setExtraSelections([selection])
+            focus = self.source.get("focus") or []
+            selections = [_selection(cursor, CONTEXT if focus else HIGHLIGHT)]
+            for a, b in focus:
+                c = QTextCursor(self.text_view.document())
+                c.setPosition(min(a, len(text)))
+                c.setPosition(min(b, len(text)), QTextCursor.MoveMode.KeepAnchor)
+                selections.append(_selection(c, HIGHLIGHT))
+            self.text_view.setExtraSelections(selections)
             caret = QTextCursor(self.text_view.document())
             caret.setPosition(start)
             self.text_view.setTextCursor(caret)
@@ -203,16 +206,19 @@ class SourceViewer(QWidget):
         ).copy()
         self.highlight_rects = []
         if self.source and int(self.source.get("page", 0)) == self.page_number:
+            spans = [s for s in self.source.get("spans", []) if int(s[0]) == self.page_number]
+            focus = _focus_spans(page, self.page_number, self.source.get("focus") or [])
             painter = QPainter(image)
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(HIGHLIGHT)
-            for span in self.source.get("spans", []):
-                if int(span[0]) != self.page_number:
-                    continue
-                x0, y0, x1, y1 = (float(v) * scale * ratio for v in span[1:5])
-                rect = QRectF(x0 - 1, y0 - 1, x1 - x0 + 2, y1 - y0 + 2)
-                painter.drawRect(rect)
-                self.highlight_rects.append(rect)
+            for color, group in (
+                ((CONTEXT, spans), (HIGHLIGHT, focus)) if focus else ((HIGHLIGHT, spans),)
+            ):
+                painter.setBrush(color)
+                for span in group:
+                    x0, y0, x1, y1 = (float(v) * scale * ratio for v in span[1:5])
+                    rect = QRectF(x0 - 1, y0 - 1, x1 - x0 + 2, y1 - y0 + 2)
+                    painter.drawRect(rect)
+                    self.highlight_rects.append(rect)
             painter.end()
         image.setDevicePixelRatio(ratio)
         self.rendered = image
@@ -284,3 +290,28 @@ class SourceViewer(QWidget):
         super().resizeEvent(event)
         if self.fit_width and self._doc is not None:
             self.render_page()
+
+
+def _focus_spans(page: Any, number: int, focus: list[list[int]]) -> list[list[float]]:
+    """Rectangles of the focus sentences, found again in the page's words (the same
+    extraction that built the page text at indexing time)."""
+    if not focus:
+        return []
+    from desktop_rag.core.chunking import rects_for
+    from desktop_rag.core.loaders import ParsedPage, words_to_text
+
+    text, positions = words_to_text(page.get_text("words", sort=False))
+    parsed = ParsedPage(number, 0.0, 0.0, text, positions)
+    rects: list[list[float]] = []
+    for start, end in focus:
+        rects.extend(rects_for(parsed, start, end))
+    return rects
+
+
+def _selection(cursor: QTextCursor, color: QColor) -> QTextEdit.ExtraSelection:
+    fmt = QTextCharFormat()
+    fmt.setBackground(color)
+    selection = QTextEdit.ExtraSelection()
+    selection.cursor = cursor  # type: ignore[attr-defined]
+    selection.format = fmt  # type: ignore[attr-defined]
+    return selection
