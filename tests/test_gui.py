@@ -235,3 +235,28 @@ def _highlight_pixels(viewer) -> tuple[int, int]:
 
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def test_quit_during_ingestion_cancels_cleanly_and_loses_nothing(window, tmp_path: Path, qtbot):
+    """Runs last: it closes the window."""
+    from desktop_rag.core.library import Library
+
+    folder = tmp_path / "late"
+    folder.mkdir()
+    for i in range(8):
+        docgen.make_pdf(folder / f"late{i}.pdf", [f"Late document {i} about topic {i}. " * 60] * 4)
+    name = window.library.name
+    before = {d["path"] for d in window.library.documents() if d["status"] == "ready"}
+    window.ingest([str(folder)])
+    qtbot.waitUntil(lambda: window.progress.isVisible(), timeout=10_000)
+    started = time.monotonic()
+    window.close()
+    assert time.monotonic() - started < 20
+    with Library.open(name) as lib:  # the lock was released, the store and index agree
+        assert lib.store.integrity_ok()
+        assert len(lib.vectors) == lib.store.chunk_count()
+        ready = {d["path"] for d in lib.documents() if d["status"] == "ready"}
+        assert before <= ready  # nothing indexed before was lost
+        for d in lib.documents():
+            if d["status"] == "ready":
+                assert d["chunk_count"] == len(lib.store.chunk_ids_of(d["id"]))

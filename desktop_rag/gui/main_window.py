@@ -770,6 +770,8 @@ class MainWindow(QMainWindow):
             self.view_store.close()
         if self.library is not None:
             self.library.close()  # saves the vector index atomically
+        # signals still queued from the lanes must find nothing to update
+        self.view_store, self.library = None, None
         self.viewer.close_document()
         event.accept()
 
