@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from desktop_rag import __version__
-from desktop_rag.core.errors import Cancelled, UserError
+from desktop_rag.core.errors import Cancelled, as_user_error
 
 log = logging.getLogger("desktop_rag.cli")
 
@@ -29,17 +29,18 @@ def _friendly(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except UserError as exc:
-            click.echo(f"error: {exc.message}", err=True)
-            if exc.hint:
-                click.echo(f"  {exc.hint}", err=True)
-            sys.exit(EXIT_USER_ERROR)
         except (KeyboardInterrupt, Cancelled):
             click.echo("cancelled", err=True)
             sys.exit(130)
         except click.exceptions.Exit:
             raise
         except Exception as exc:
+            user_error = as_user_error(exc)
+            if user_error is not None:
+                click.echo(f"error: {user_error.message}", err=True)
+                if user_error.hint:
+                    click.echo(f"  {user_error.hint}", err=True)
+                sys.exit(EXIT_USER_ERROR)
             log.exception("unexpected error")
             click.echo(f"bug: {type(exc).__name__}: {exc} (details in the log)", err=True)
             sys.exit(70)
@@ -145,6 +146,12 @@ def libraries_delete(name: str, yes: bool) -> None:
     if not yes:
         click.confirm(f"Delete the library '{name}' and its index?", abort=True)
     delete_library(name)
+    from desktop_rag.core.config import Settings
+
+    settings = Settings.load()
+    if settings.current_library == name:
+        settings.current_library = ""
+        settings.save()
     click.echo(f"deleted library '{name}'")
 
 
@@ -196,6 +203,8 @@ def ingest(
     for o in report.outcomes:
         if o.status in ("failed", "skipped"):
             click.echo(f"{o.status}: {o.path}: {o.message}", err=True)
+        elif o.message:
+            click.echo(f"warning: {o.path}: {o.message}", err=True)
     for path in removed:
         click.echo(f"removed: {path} (file is gone)", err=True)
     click.echo(f"{name}: {report.summary()}")

@@ -7,6 +7,8 @@ import contextlib
 import logging
 import os
 import shutil
+import sys
+import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -20,16 +22,18 @@ from desktop_rag.core.embedding import (
     resolve_embedding_model,
 )
 from desktop_rag.core.errors import UserError
+from desktop_rag.core.faults import checkpoint
 from desktop_rag.core.fsutil import ensure_private_dir
 from desktop_rag.core.lock import LibraryLock
 from desktop_rag.core.store import Store
 from desktop_rag.core.tasks import CancelToken, Progress
-from desktop_rag.core.vectors import VectorIndex
+from desktop_rag.core.vectors import VectorIndex, remove_stale_temp_files
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LIBRARY = "My documents"
 _KNOWN_DIMS = {BUNDLED_EMBEDDING_ID: 384}
+_CREATING = ".creating-"  # a library being built; renamed to its name once complete
 
 
 def validate_name(name: str) -> str:
@@ -51,7 +55,11 @@ def list_libraries() -> list[str]:
     """Names of the libraries in the data directory."""
     root = config.libraries_dir()
     return sorted(
-        (p.name for p in root.iterdir() if p.is_dir() and (p / "library.db").exists()),
+        (
+            p.name
+            for p in root.iterdir()
+            if not p.name.startswith(".") and p.is_dir() and (p / "library.db").exists()
+        ),
         key=str.casefold,
     )
 
@@ -66,9 +74,11 @@ def rename_library(old: str, new: str) -> None:
         raise UserError(f"There is no library named '{old}'.")
     if dst.exists():
         raise UserError(f"A library named '{new}' already exists.")
-    with LibraryLock(src):
-        pass  # refuse while another process has it open
-    os.replace(src, dst)
+    with LibraryLock(src):  # refuse while another process has it open
+        if sys.platform != "win32":  # POSIX renames a folder with open files in it
+            os.rename(src, dst)
+    if sys.platform == "win32":
+        os.rename(src, dst)
 
 
 def delete_library(name: str) -> None:
@@ -76,9 +86,21 @@ def delete_library(name: str) -> None:
     path = library_path(name)
     if not path.exists():
         raise UserError(f"There is no library named '{name}'.")
-    with LibraryLock(path):
-        pass  # refuse while another process has it open
-    shutil.rmtree(path)
+    with LibraryLock(path):  # refuse while another process has it open
+        if sys.platform != "win32":  # hold the lock until nothing is left to open
+            shutil.rmtree(path)
+    if sys.platform == "win32":
+        shutil.rmtree(path)
+
+
+def _remove_abandoned_creations(root: Path) -> None:
+    """Delete half-built libraries left by a crash during `Library.create`."""
+    for folder in root.glob(f"{_CREATING}*"):
+        try:
+            with LibraryLock(folder):
+                shutil.rmtree(folder)
+        except (UserError, OSError):
+            continue  # another process is still building it
 
 
 class Library:
@@ -92,6 +114,8 @@ class Library:
         if not readonly:
             self._lock = LibraryLock(path)
             self._lock.acquire()
+        if not readonly:
+            remove_stale_temp_files(path)
         try:
             self.store = Store(self.db_path, readonly=readonly)
             model_id = self.store.get_meta("embedding_model_id")
@@ -117,17 +141,38 @@ class Library:
             raise UserError(f"A library named '{name}' already exists.")
         model = resolve_embedding_model(embedding_model)
         dim = _KNOWN_DIMS.get(model.id) or Embedder(model).dim
-        ensure_private_dir(path)
-        store = Store(path / "library.db")
-        store.set_meta(
-            {
-                "embedding_model_id": model.id,
-                "embedding_model_path": str(model.path) if model.id != BUNDLED_EMBEDDING_ID else "",
-                "embedding_dim": str(dim),
-                "embedding_multilingual": "1" if model.multilingual else "0",
-            }
-        )
-        store.close()
+        root = config.libraries_dir()
+        _remove_abandoned_creations(root)
+        # Built under a hidden name and renamed when complete, so a crash never leaves a
+        # library without its model recorded.
+        building = ensure_private_dir(root / f"{_CREATING}{uuid.uuid4().hex}")
+        with LibraryLock(building):
+            store = Store(building / "library.db")
+            try:
+                checkpoint("library-created")
+                store.set_meta(
+                    {
+                        "embedding_model_id": model.id,
+                        "embedding_model_path": (
+                            str(model.path) if model.id != BUNDLED_EMBEDDING_ID else ""
+                        ),
+                        "embedding_dim": str(dim),
+                        "embedding_multilingual": "1" if model.multilingual else "0",
+                    }
+                )
+            finally:
+                store.close()
+        try:
+            if path.exists():
+                path.rmdir()  # an empty folder of that name; a non-empty one stops us
+            os.rename(building, path)
+        except OSError as exc:
+            shutil.rmtree(building, ignore_errors=True)
+            raise UserError(
+                f"A library named '{name}' cannot be created: {path} is in the way "
+                f"({exc.strerror}).",
+                "Choose another name or move that folder away.",
+            ) from exc
         log.info("library created: %s (%s)", name, model.id)
         return cls(path)
 

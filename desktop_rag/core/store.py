@@ -7,6 +7,7 @@ import json
 import os
 import sqlite3
 import time
+import urllib.request
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,8 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
-from desktop_rag.core.errors import UserError
+from desktop_rag.core.errors import DiskFullError, UserError
+from desktop_rag.core.faults import checkpoint
 
 SCHEMA_VERSION = 1
 
@@ -114,14 +116,11 @@ class Store:
         self.readonly = readonly
         try:
             if readonly:
-                conn = sqlite3.connect(
-                    f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=30
-                )
+                uri = f"file:{urllib.request.pathname2url(str(path))}?mode=ro"  # '#', '%' quoted
+                conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
             else:
-                new = not path.exists()
+                _create_private(path)  # SQLite gives -wal and -shm the database file's mode
                 conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
-                if new:
-                    os.chmod(path, 0o600)
             conn.isolation_level = None  # we open transactions ourselves
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA busy_timeout = 30000")
@@ -129,6 +128,8 @@ class Store:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as exc:
+            if is_disk_full(exc):
+                raise DiskFullError(str(path.parent)) from exc
             raise UserError(
                 f"The library database {path} cannot be opened: {exc}.",
                 "It may be damaged; delete the library and add the documents again.",
@@ -167,10 +168,15 @@ class Store:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            # a failed COMMIT (disk full) may leave the transaction open: close it too
+            if self.conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+            if is_disk_full(exc):
+                raise DiskFullError(str(self.path.parent)) from exc
             raise
-        self.conn.execute("COMMIT")
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
@@ -340,6 +346,7 @@ class Store:
                 "INSERT INTO chunks_fts(rowid, body, title) VALUES (?, ?, ?)",
                 [(cid, ch.fts_body, fts_title) for cid, ch in zip(added, chunks, strict=True)],
             )
+            checkpoint("document-commit")
         return doc_id, removed, added
 
     def remove_document(self, document_id: int) -> list[int]:
@@ -438,6 +445,22 @@ class Store:
             "SELECT count(*), coalesce(sum(page_count), 0) FROM documents WHERE status = 'ready'"
         ).fetchone()
         return {"documents": int(docs), "pages": int(pages), "chunks": self.chunk_count()}
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty file readable by its owner only (from the first byte), unless it exists."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether SQLite failed because the disk (or the user's quota) is full."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return (
+        isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF == sqlite3.SQLITE_FULL
+    )
 
 
 def _delete_chunks(c: sqlite3.Connection, ids: list[int]) -> None:
