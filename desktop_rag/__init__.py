@@ -12,12 +12,10 @@ for _name in (
     "HF_DATASETS_OFFLINE",
     "HF_HUB_DISABLE_TELEMETRY",
     "HF_HUB_DISABLE_IMPLICIT_TOKEN",
-    "HF_HUB_DISABLE_PROGRESS_BARS",  # no download bars (nothing downloads) nor loading bars
     "DO_NOT_TRACK",
     "ANONYMIZED_TELEMETRY",
 ):
     _os.environ[_name] = "1" if _name != "ANONYMIZED_TELEMETRY" else "False"
 _os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-# Library warnings ("sequence longer than the model's maximum", ...) are for developers, not
-# for the person reading the CLI's output; set TRANSFORMERS_VERBOSITY=warning to see them.
 _os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+_os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")

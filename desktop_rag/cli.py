@@ -7,12 +7,12 @@ import logging
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from desktop_rag import __version__
-from desktop_rag.core.errors import Cancelled, as_user_error
+from desktop_rag.core.errors import Cancelled, UserError, as_user_error
 
 log = logging.getLogger("desktop_rag.cli")
 
@@ -29,23 +29,29 @@ def _friendly(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except UserError as exc:
+            _print_user_error(exc)
         except (KeyboardInterrupt, Cancelled):
             click.echo("cancelled", err=True)
             sys.exit(130)
         except click.exceptions.Exit:
             raise
         except Exception as exc:
-            user_error = as_user_error(exc)
-            if user_error is not None:
-                click.echo(f"error: {user_error.message}", err=True)
-                if user_error.hint:
-                    click.echo(f"  {user_error.hint}", err=True)
-                sys.exit(EXIT_USER_ERROR)
+            known = as_user_error(exc)  # a full or read-only disk, wherever it was hit
+            if known is not None:
+                _print_user_error(known)
             log.exception("unexpected error")
             click.echo(f"bug: {type(exc).__name__}: {exc} (details in the log)", err=True)
             sys.exit(70)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _print_user_error(exc: UserError) -> NoReturn:
+    click.echo(f"error: {exc.message}", err=True)
+    if exc.hint:
+        click.echo(f"  {exc.hint}", err=True)
+    sys.exit(EXIT_USER_ERROR)
 
 
 def _setup() -> None:

@@ -139,12 +139,16 @@ class Library:
         path = library_path(name)
         if (path / "library.db").exists():
             raise UserError(f"A library named '{name}' already exists.")
+        return cls.create_at(path, embedding_model)
+
+    @classmethod
+    def create_at(cls, path: Path, embedding_model: str = "") -> Library:
+        """Create a library in the folder `path`. It is built under a hidden name beside it
+        and renamed when complete, so a crash never leaves a library without its model."""
         model = resolve_embedding_model(embedding_model)
         dim = _KNOWN_DIMS.get(model.id) or Embedder(model).dim
-        root = config.libraries_dir()
+        root = ensure_private_dir(path.parent)
         _remove_abandoned_creations(root)
-        # Built under a hidden name and renamed when complete, so a crash never leaves a
-        # library without its model recorded.
         building = ensure_private_dir(root / f"{_CREATING}{uuid.uuid4().hex}")
         with LibraryLock(building):
             store = Store(building / "library.db")
@@ -169,11 +173,11 @@ class Library:
         except OSError as exc:
             shutil.rmtree(building, ignore_errors=True)
             raise UserError(
-                f"A library named '{name}' cannot be created: {path} is in the way "
+                f"A library named '{path.name}' cannot be created: {path} is in the way "
                 f"({exc.strerror}).",
                 "Choose another name or move that folder away.",
             ) from exc
-        log.info("library created: %s (%s)", name, model.id)
+        log.info("library created: %s (%s)", path.name, model.id)
         return cls(path)
 
     @classmethod
