@@ -75,9 +75,16 @@ class Run:
 
 
 def _child(
-    target: Callable[..., Any], args: tuple[Any, ...], env: dict[str, str], out: str, err: str
+    target: Callable[..., Any],
+    args: tuple[Any, ...],
+    env: dict[str, str],
+    out: str,
+    err: str,
+    umask: int | None,
 ) -> None:
     os.environ.update(env)
+    if umask is not None:
+        os.umask(umask)
     for fd, path in ((1, out), (2, err)):
         f = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(f, fd)
@@ -97,27 +104,49 @@ def start_function(
     env: dict[str, str],
     logs: Path,
     name: str = "run",
+    umask: int | None = None,
 ) -> Run:
     """Run `target(*args)` (a module-level function) in a forked process."""
     logs.mkdir(parents=True, exist_ok=True)
     out, err = logs / f"{name}.out", logs / f"{name}.err"
     process = context().Process(
-        target=_child, args=(target, args, env, str(out), str(err)), daemon=False
+        target=_child, args=(target, args, env, str(out), str(err), umask), daemon=False
     )
     process.start()
     return Run(process, out, err)
 
 
-def start(argv: Sequence[str], *, home: Path, logs: Path, name: str = "run", **env: str) -> Run:
+def start(
+    argv: Sequence[str],
+    *,
+    home: Path,
+    logs: Path,
+    name: str = "run",
+    umask: int | None = None,
+    **env: str,
+) -> Run:
     """Start `desktop-rag ARGV` with DESKTOP_RAG_HOME=home (and any other variables)."""
     return start_function(
-        _cli, list(argv), env={"DESKTOP_RAG_HOME": str(home), **env}, logs=logs, name=name
+        _cli,
+        list(argv),
+        env={"DESKTOP_RAG_HOME": str(home), **env},
+        logs=logs,
+        name=name,
+        umask=umask,
     )
 
 
-def run(argv: Sequence[str], *, home: Path, logs: Path, name: str = "run", **env: str) -> Run:
+def run(
+    argv: Sequence[str],
+    *,
+    home: Path,
+    logs: Path,
+    name: str = "run",
+    umask: int | None = None,
+    **env: str,
+) -> Run:
     """`start` and wait for the command to finish."""
-    r = start(argv, home=home, logs=logs, name=name, **env)
+    r = start(argv, home=home, logs=logs, name=name, umask=umask, **env)
     r.wait()
     return r
 

@@ -432,6 +432,8 @@ class Ingestor:
             doc.drafts.extend(self.chunker.chunk_page(page))
             doc.ocr_pages += page.ocr
         self.progress.pages_done += len(pages)
+        # "page 1,234 of 5,000" of a long document, between two files done
+        self.progress.extra.update(page=len(doc.pages), page_count=doc.info.page_count)
         while len(doc.drafts) - doc.embedded >= EMBED_BATCH:
             self._embed(doc, EMBED_BATCH)
             self._report()

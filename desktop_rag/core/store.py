@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sqlite3
 import time
 import urllib.request
@@ -128,7 +129,7 @@ class Store:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as exc:
-            if is_disk_full(exc):
+            if is_disk_full(exc, path.parent):
                 raise DiskFullError(str(path.parent)) from exc
             raise UserError(
                 f"The library database {path} cannot be opened: {exc}.",
@@ -145,6 +146,8 @@ class Store:
         try:
             version = self.conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
+            if is_disk_full(exc, self.path.parent):
+                raise DiskFullError(str(self.path.parent)) from exc
             raise UserError(
                 f"{self.path} is not a library database ({exc}).",
                 "Delete the library folder or choose another library.",
@@ -174,7 +177,7 @@ class Store:
             if self.conn.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
                     self.conn.execute("ROLLBACK")
-            if is_disk_full(exc):
+            if is_disk_full(exc, self.path.parent):
                 raise DiskFullError(str(self.path.parent)) from exc
             raise
 
@@ -455,12 +458,20 @@ def _create_private(path: Path) -> None:
         pass
 
 
-def is_disk_full(exc: BaseException) -> bool:
-    """Whether SQLite failed because the disk (or the user's quota) is full."""
+def is_disk_full(exc: BaseException, folder: Path) -> bool:
+    """Whether SQLite failed because the disk (or the user's quota) is full: SQLITE_FULL, or an
+    I/O error (growing -shm or -wal) while `folder`'s disk has next to no space left."""
     code = getattr(exc, "sqlite_errorcode", None)
-    return (
-        isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF == sqlite3.SQLITE_FULL
-    )
+    if not isinstance(exc, sqlite3.Error) or code is None:
+        return False
+    if code & 0xFF == sqlite3.SQLITE_FULL:
+        return True
+    if code & 0xFF in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN):
+        try:
+            return shutil.disk_usage(folder).free < 256 * 1024
+        except OSError:
+            return False
+    return False
 
 
 def _delete_chunks(c: sqlite3.Connection, ids: list[int]) -> None:
