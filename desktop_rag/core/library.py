@@ -283,6 +283,7 @@ class Library:
         """Hybrid keyword + meaning search; returns Hits, best first."""
         from desktop_rag.core.retrieval import search
 
+        log.debug("search in %s: %r", self.name, query)  # questions only in debug logs
         return search(self.store, self.vectors, self.embedder(), self.embedding_model, query, k)
 
     def stats(self) -> dict[str, Any]:
