@@ -7,12 +7,12 @@ import logging
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from desktop_rag import __version__
-from desktop_rag.core.errors import Cancelled, UserError
+from desktop_rag.core.errors import Cancelled, UserError, as_user_error
 
 log = logging.getLogger("desktop_rag.cli")
 
@@ -30,21 +30,28 @@ def _friendly(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except UserError as exc:
-            click.echo(f"error: {exc.message}", err=True)
-            if exc.hint:
-                click.echo(f"  {exc.hint}", err=True)
-            sys.exit(EXIT_USER_ERROR)
+            _print_user_error(exc)
         except (KeyboardInterrupt, Cancelled):
             click.echo("cancelled", err=True)
             sys.exit(130)
         except click.exceptions.Exit:
             raise
         except Exception as exc:
+            known = as_user_error(exc)  # a full or read-only disk, wherever it was hit
+            if known is not None:
+                _print_user_error(known)
             log.exception("unexpected error")
             click.echo(f"bug: {type(exc).__name__}: {exc} (details in the log)", err=True)
             sys.exit(70)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _print_user_error(exc: UserError) -> NoReturn:
+    click.echo(f"error: {exc.message}", err=True)
+    if exc.hint:
+        click.echo(f"  {exc.hint}", err=True)
+    sys.exit(EXIT_USER_ERROR)
 
 
 def _setup() -> None:
@@ -145,6 +152,12 @@ def libraries_delete(name: str, yes: bool) -> None:
     if not yes:
         click.confirm(f"Delete the library '{name}' and its index?", abort=True)
     delete_library(name)
+    from desktop_rag.core.config import Settings
+
+    settings = Settings.load()
+    if settings.current_library == name:
+        settings.current_library = ""
+        settings.save()
     click.echo(f"deleted library '{name}'")
 
 
@@ -196,6 +209,8 @@ def ingest(
     for o in report.outcomes:
         if o.status in ("failed", "skipped"):
             click.echo(f"{o.status}: {o.path}: {o.message}", err=True)
+        elif o.message:
+            click.echo(f"warning: {o.path}: {o.message}", err=True)
     for path in removed:
         click.echo(f"removed: {path} (file is gone)", err=True)
     click.echo(f"{name}: {report.summary()}")

@@ -7,6 +7,8 @@ import contextlib
 import logging
 import os
 import shutil
+import sys
+import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -20,16 +22,18 @@ from desktop_rag.core.embedding import (
     resolve_embedding_model,
 )
 from desktop_rag.core.errors import UserError
+from desktop_rag.core.faults import checkpoint
 from desktop_rag.core.fsutil import ensure_private_dir
 from desktop_rag.core.lock import LibraryLock
 from desktop_rag.core.store import Store
 from desktop_rag.core.tasks import CancelToken, Progress
-from desktop_rag.core.vectors import VectorIndex
+from desktop_rag.core.vectors import VectorIndex, remove_stale_temp_files
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LIBRARY = "My documents"
 _KNOWN_DIMS = {BUNDLED_EMBEDDING_ID: 384}
+_CREATING = ".creating-"  # a library being built; renamed to its name once complete
 
 
 def validate_name(name: str) -> str:
@@ -51,7 +55,11 @@ def list_libraries() -> list[str]:
     """Names of the libraries in the data directory."""
     root = config.libraries_dir()
     return sorted(
-        (p.name for p in root.iterdir() if p.is_dir() and (p / "library.db").exists()),
+        (
+            p.name
+            for p in root.iterdir()
+            if not p.name.startswith(".") and p.is_dir() and (p / "library.db").exists()
+        ),
         key=str.casefold,
     )
 
@@ -66,9 +74,11 @@ def rename_library(old: str, new: str) -> None:
         raise UserError(f"There is no library named '{old}'.")
     if dst.exists():
         raise UserError(f"A library named '{new}' already exists.")
-    with LibraryLock(src):
-        pass  # refuse while another process has it open
-    os.replace(src, dst)
+    with LibraryLock(src):  # refuse while another process has it open
+        if sys.platform != "win32":  # POSIX renames a folder with open files in it
+            os.rename(src, dst)
+    if sys.platform == "win32":
+        os.rename(src, dst)
 
 
 def rebuild_with_model(
@@ -107,9 +117,21 @@ def delete_library(name: str) -> None:
     path = library_path(name)
     if not path.exists():
         raise UserError(f"There is no library named '{name}'.")
-    with LibraryLock(path):
-        pass  # refuse while another process has it open
-    shutil.rmtree(path)
+    with LibraryLock(path):  # refuse while another process has it open
+        if sys.platform != "win32":  # hold the lock until nothing is left to open
+            shutil.rmtree(path)
+    if sys.platform == "win32":
+        shutil.rmtree(path)
+
+
+def _remove_abandoned_creations(root: Path) -> None:
+    """Delete half-built libraries left by a crash during `Library.create`."""
+    for folder in root.glob(f"{_CREATING}*"):
+        try:
+            with LibraryLock(folder):
+                shutil.rmtree(folder)
+        except (UserError, OSError):
+            continue  # another process is still building it
 
 
 class Library:
@@ -123,6 +145,8 @@ class Library:
         if not readonly:
             self._lock = LibraryLock(path)
             self._lock.acquire()
+        if not readonly:
+            remove_stale_temp_files(path)
         try:
             self.store = Store(self.db_path, readonly=readonly)
             model_id = self.store.get_meta("embedding_model_id")
@@ -150,19 +174,40 @@ class Library:
 
     @classmethod
     def create_at(cls, path: Path, embedding_model: str = "") -> Library:
+        """Create a library in the folder `path`. It is built under a hidden name beside it
+        and renamed when complete, so a crash never leaves a library without its model."""
         model = resolve_embedding_model(embedding_model)
         dim = _KNOWN_DIMS.get(model.id) or Embedder(model).dim
-        ensure_private_dir(path)
-        store = Store(path / "library.db")
-        store.set_meta(
-            {
-                "embedding_model_id": model.id,
-                "embedding_model_path": str(model.path) if model.id != BUNDLED_EMBEDDING_ID else "",
-                "embedding_dim": str(dim),
-                "embedding_multilingual": "1" if model.multilingual else "0",
-            }
-        )
-        store.close()
+        root = ensure_private_dir(path.parent)
+        _remove_abandoned_creations(root)
+        building = ensure_private_dir(root / f"{_CREATING}{uuid.uuid4().hex}")
+        with LibraryLock(building):
+            store = Store(building / "library.db")
+            try:
+                checkpoint("library-created")
+                store.set_meta(
+                    {
+                        "embedding_model_id": model.id,
+                        "embedding_model_path": (
+                            str(model.path) if model.id != BUNDLED_EMBEDDING_ID else ""
+                        ),
+                        "embedding_dim": str(dim),
+                        "embedding_multilingual": "1" if model.multilingual else "0",
+                    }
+                )
+            finally:
+                store.close()
+        try:
+            if path.exists():
+                path.rmdir()  # an empty folder of that name; a non-empty one stops us
+            os.rename(building, path)
+        except OSError as exc:
+            shutil.rmtree(building, ignore_errors=True)
+            raise UserError(
+                f"A library named '{path.name}' cannot be created: {path} is in the way "
+                f"({exc.strerror}).",
+                "Choose another name or move that folder away.",
+            ) from exc
         log.info("library created: %s (%s)", path.name, model.id)
         return cls(path)
 
@@ -271,6 +316,7 @@ class Library:
         """Hybrid keyword + meaning search; returns Hits, best first."""
         from desktop_rag.core.retrieval import search
 
+        log.debug("search in %s: %r", self.name, query)  # questions only in debug logs
         return search(self.store, self.vectors, self.embedder(), self.embedding_model, query, k)
 
     def reader(self) -> LibraryReader:
