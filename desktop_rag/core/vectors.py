@@ -55,7 +55,9 @@ class VectorIndex:
             from usearch.index import Index
 
             if not _checksum_ok(self.path):
-                log.warning("vector index %s is damaged (checksum), rebuilding", self.path)
+                log.warning(
+                    "vector index %s fails its checksum (damaged or older), rebuilding", self.path
+                )
                 return False
             meta = Index.metadata(str(self.path))
             if meta is None or int(meta.get("dimensions", -1)) != self.dim:
