@@ -372,3 +372,84 @@ def models_default(name: str) -> None:
 
     info = set_default(name)
     click.echo(f"answers now use {info.name}")
+
+
+# --- measuring ---------------------------------------------------------------------------------
+
+
+@main.command("eval")
+@click.option(
+    "--beir",
+    "beir_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=str),
+    help="A BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["bm25", "dense", "hybrid", "all"]),
+    default="all",
+    show_default=True,
+    help="Keyword, meaning, or the hybrid search users get; all: each of them.",
+)
+@click.option("--split", default="test", show_default=True, help="Which qrels/<split>.tsv.")
+@click.option(
+    "--index-dir",
+    default=None,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Keep the indexed corpus here and reuse it next time (default: a temporary folder).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@_friendly
+def eval_command(
+    beir_dir: str, mode: str, split: str, index_dir: str | None, as_json: bool, quiet: bool
+) -> None:
+    """Retrieval quality on a BEIR dataset: nDCG@10, Recall@10/100, MRR@10 per mode."""
+    from tqdm import tqdm
+
+    from desktop_rag.core.evaluation import MODES, evaluate_beir
+
+    bar = None if quiet else tqdm(total=0, unit="doc", file=sys.stderr, dynamic_ncols=True)
+
+    def progress(p: Any) -> None:
+        if bar is not None:
+            bar.total = p.files_total
+            bar.n = p.files_done
+            bar.set_postfix_str(f"{p.chunks_done} chunks", refresh=False)
+            bar.refresh()
+
+    modes = MODES if mode == "all" else (mode,)
+    try:
+        report = evaluate_beir(beir_dir, modes, split, index_dir=index_dir, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        click.echo(report.table())
+
+
+@main.command()
+@click.option("--quick", is_flag=True, help="Smaller inputs and fewer repeats (a few minutes).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--only",
+    multiple=True,
+    type=click.Choice(["ingest", "search", "generation", "startup"]),
+    help="Run only these sections (repeatable).",
+)
+@_friendly
+def bench(quick: bool, as_json: bool, only: tuple[str, ...]) -> None:
+    """Speed of ingestion, search, generation and start-up, each beside the raw component."""
+    from desktop_rag.core.benchmark import SECTIONS, run_benchmark
+
+    def progress(p: Any) -> None:
+        click.echo(f"… {p.current}", err=True)
+
+    report = run_benchmark(quick=quick, sections=only or SECTIONS, progress=progress)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        click.echo(report.table())

@@ -56,13 +56,34 @@ class Hit:
 
 @dataclass
 class FusionParams:
-    """How the two rankings are combined (tuned on SciFact train: see `desktop-rag eval`)."""
+    """How the keyword and meaning rankings are combined.
 
-    candidates: int = 100
+    `candidates` chunks are taken from each ranking. "convex" (the default): every candidate
+    gets both signals, its BM25 score (0 when the keywords missed it) scaled by the best one,
+    and its cosine (computed from the stored embedding) min-max scaled over the candidates;
+    the two are mixed by the weights. "rrf": weighted reciprocal rank fusion with `rrf_k`.
+
+    Tuned on SciFact train (809 queries; `desktop-rag eval --split train`): convex with
+    0.4 keyword / 0.6 meaning over 300 candidates scored nDCG@10 0.741, against 0.715 for
+    RRF (k 60, 100 candidates) and 0.727 for the best RRF (k 10); the optimum is flat
+    (0.6 +- 0.05 and 200-300 candidates within 0.004)."""
+
+    candidates: int = 300
+    method: str = "convex"
     rrf_k: float = 60.0
-    keyword_weight: float = 1.0
-    vector_weight: float = 1.0
+    keyword_weight: float = 0.4
+    vector_weight: float = 0.6
     extra: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "candidates": self.candidates,
+            "rrf_k": self.rrf_k,
+            "keyword_weight": self.keyword_weight,
+            "vector_weight": self.vector_weight,
+            **self.extra,
+        }
 
 
 DEFAULT_FUSION = FusionParams()
@@ -89,17 +110,13 @@ def search(
     query = query.strip()
     if not query or k <= 0:
         return []
-    keyword = store.fts_search(textnorm.fts_query(query), params.candidates)
-    w_vec = vector_weight_for(query, model) * params.vector_weight
-    qvec = embedder.encode([query])[0]
-    dense = vectors.search(qvec, params.candidates) if w_vec > 0 else []
-    fused = fuse(keyword, dense, params.keyword_weight, w_vec, params.rrf_k)
+    keyword, dense, qvec, fused = _rankings(store, vectors, embedder, model, query, params)
     top = fused[:k]
     rows = store.chunks_by_ids([cid for cid, _ in top])
     kw_rank = {cid: r for r, (cid, _) in enumerate(keyword)}
     kw_score = dict(keyword)
     vec_rank = {cid: r for r, (cid, _) in enumerate(dense)}
-    cosine = _cosines(store, [cid for cid, _ in top], qvec, vectors.dim)
+    cosine = _cosines(store, [cid for cid, _ in top], qvec, vectors.dim) if qvec is not None else {}
     hits: list[Hit] = []
     for cid, score in top:
         row = rows.get(cid)
@@ -127,6 +144,54 @@ def search(
     return hits
 
 
+def rank_chunks(
+    store: Store,
+    vectors: VectorIndex,
+    embedder: Embedder,
+    model: EmbeddingModel,
+    query: str,
+    params: FusionParams = DEFAULT_FUSION,
+    mode: str = "hybrid",
+) -> list[tuple[int, float]]:
+    """Chunks for `query`, best first, as (chunk id, score): by keywords alone ("bm25"), by
+    meaning alone ("dense"), or fused as `search` does ("hybrid")."""
+    query = query.strip()
+    if not query:
+        return []
+    if mode == "bm25":
+        return store.fts_search(textnorm.fts_query(query), params.candidates)
+    if mode == "dense":
+        return vectors.search(embedder.encode([query])[0], params.candidates)
+    return _rankings(store, vectors, embedder, model, query, params)[3]
+
+
+def _rankings(
+    store: Store,
+    vectors: VectorIndex,
+    embedder: Embedder,
+    model: EmbeddingModel,
+    query: str,
+    params: FusionParams,
+) -> tuple[
+    list[tuple[int, float]], list[tuple[int, float]], np.ndarray | None, list[tuple[int, float]]
+]:
+    """(keyword ranking, vector ranking, query vector, fused ranking) for a stripped query."""
+    keyword = store.fts_search(textnorm.fts_query(query), params.candidates)
+    w_vec = vector_weight_for(query, model) * params.vector_weight
+    if w_vec <= 0:  # the model cannot read this query: keywords alone, no embedding
+        return keyword, [], None, keyword
+    qvec = embedder.encode([query])[0]
+    dense = vectors.search(qvec, params.candidates)
+    if params.method == "convex":
+        cosine = dict(dense)
+        missing = [cid for cid, _ in keyword if cid not in cosine]
+        cosine.update(_cosines(store, missing, qvec, vectors.dim))
+        fused = fuse_convex(keyword, cosine, params.keyword_weight, w_vec)
+    else:
+        fused = fuse(keyword, dense, params.keyword_weight, w_vec, params.rrf_k)
+    return keyword, dense, qvec, fused
+
+
 def fuse(
     keyword: list[tuple[int, float]],
     dense: list[tuple[int, float]],
@@ -141,6 +206,28 @@ def fuse(
             continue
         for rank, (cid, _) in enumerate(ranking):
             scores[cid] = scores.get(cid, 0.0) + weight / (rrf_k + rank + 1)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def fuse_convex(
+    keyword: list[tuple[int, float]],
+    cosine: dict[int, float],
+    keyword_weight: float,
+    vector_weight: float,
+) -> list[tuple[int, float]]:
+    """Weighted sum of the BM25 score (scaled by the best one; 0 when the keywords missed the
+    chunk) and the cosine (min-max scaled over the candidates), for every candidate."""
+    if not cosine:
+        return list(keyword)
+    top_bm25 = max((s for _, s in keyword), default=0.0)
+    bm25 = {cid: s / top_bm25 for cid, s in keyword} if top_bm25 > 0 else {}
+    low, high = min(cosine.values()), max(cosine.values())
+    span = high - low if high > low else 1.0
+    total = keyword_weight + vector_weight
+    scores = {
+        cid: (keyword_weight * bm25.get(cid, 0.0) + vector_weight * (cos - low) / span) / total
+        for cid, cos in cosine.items()
+    }
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 

@@ -102,12 +102,13 @@ class VectorIndex:
         log.info("vector index synced with store: +%d -%d", len(missing), len(extra))
         return len(missing), len(extra)
 
-    def add(self, ids: np.ndarray | list[int], vectors: np.ndarray) -> None:
+    def add(self, ids: np.ndarray | list[int], vectors: np.ndarray, threads: int = 1) -> None:
+        """Insert vectors under chunk ids (`threads` 0: all cores, for bulk loads)."""
         if len(ids) == 0:
             return
         keys = np.asarray(ids, dtype=np.uint64)
         with self._lock:
-            self._index.add(keys, np.asarray(vectors, dtype=np.float16), threads=1)
+            self._index.add(keys, np.asarray(vectors, dtype=np.float16), threads=threads)
             self.dirty = True
 
     def remove(self, ids: np.ndarray | list[int]) -> None:

@@ -1,0 +1,97 @@
+"""`desktop-rag bench`: each section runs on small inputs and reports beside its raw part."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from desktop_rag.core import benchmark
+from desktop_rag.core.benchmark import BenchReport, Row
+
+
+def test_targets_are_judged_on_the_ratio_or_the_value():
+    fast = Row("ingest", "embedding throughput vs raw encode", 9.0, "chunks/s", 10.0, "raw", 0.9)
+    slow = Row("ingest", "embedding throughput vs raw encode", 8.0, "chunks/s", 10.0, "raw", 0.8)
+    assert fast.ok is True and slow.ok is False
+    assert Row("search", "search p50, 10k chunks", 29.0, "ms").ok is True
+    assert Row("search", "search p50, 100k chunks", 61.0, "ms").ok is False
+    assert Row("search", "search p95, 10k chunks", 99.0, "ms").ok is None  # no target
+    missing = Row("startup", "app start until window shown", None, "s", note="not available")
+    assert missing.ok is None
+    report = BenchReport(quick=True, rows=[fast, slow, missing])
+    table = report.table()
+    assert "NO" in table and "yes" in table and "not available" in table
+    assert json.loads(json.dumps(report.to_dict()))["rows"][0]["ratio"] == 0.9
+
+
+def test_filler_pages_differ_and_read_like_prose():
+    pages = list(benchmark.filler_pages(3))
+    assert len(set(pages)) == 3
+    assert all(300 < len(p.split()) < 600 for p in pages)
+
+
+@pytest.mark.slow
+def test_ingest_section_compares_the_pipeline_with_the_bare_encoder(tmp_path: Path):
+    report = BenchReport(quick=True)
+    benchmark.bench_ingest(report, tmp_path, pages=4, say=lambda _: None)
+    rows = {r.name: r for r in report.rows}
+    ratio = rows["embedding throughput vs raw encode"]
+    assert ratio.value and ratio.baseline and ratio.ratio
+    assert ratio.ratio == pytest.approx(ratio.value / ratio.baseline)
+    assert 0 < rows["ingest: share of time in the embedding model"].value <= 100  # type: ignore[operator]
+
+
+@pytest.mark.slow
+def test_synthetic_library_is_searchable(tmp_path: Path):
+    from desktop_rag.core.embedding import embedder_for, resolve_embedding_model
+
+    embedder = embedder_for(resolve_embedding_model(""))
+    lib = benchmark.build_synthetic_library(tmp_path / "lib", 450, embedder)
+    try:
+        assert lib.store.chunk_count() == 450 and len(lib.vectors) == 450
+        vocab = benchmark._vocabulary(embedder)
+        assert any(lib.search(vocab.query(), k=10) for _ in range(5))
+    finally:
+        lib.close()
+    report = BenchReport(quick=True)
+    benchmark.bench_search(report, tmp_path, queries=5, say=lambda _: None, sizes=[300])
+    row = report.rows[0]
+    assert row.name == "search p50, 300 chunks" and row.value and row.baseline is not None
+
+
+def test_a_bare_qt_window_reports_when_it_is_shown(tmp_path: Path):
+    pytest.importorskip("PySide6")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    shown, rss = benchmark._launch([sys.executable, "-c", benchmark._BARE_QT], env)
+    assert 0 < shown < 60 and rss > 10
+
+
+def test_bench_command_prints_json_and_says_what_is_missing(tmp_path: Path):
+    env = {**os.environ, "DESKTOP_RAG_HOME": str(tmp_path / "home")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "desktop_rag", "bench", "--quick", "--only", "startup", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    names = [r["name"] for r in out["rows"]]
+    assert "app start until window shown" in names
+    assert names[-1] == "peak RSS of the bench process"
+
+
+def test_openmp_threads_sleep_when_idle_unless_the_user_says_otherwise():
+    code = "import desktop_rag, os; print(os.environ['OMP_WAIT_POLICY'])"
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "PASSIVE"
+    env["OMP_WAIT_POLICY"] = "ACTIVE"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "ACTIVE"
