@@ -108,6 +108,18 @@ def test_first_run_creates_my_documents_with_an_empty_state(window):
     assert window.chat_view.stack.currentWidget() is window.chat_view.empty
 
 
+def test_first_run_adds_the_user_guide_and_help_opens_it(window, qtbot):
+    qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=300_000)
+    assert _statuses(window)["desktop-rag user guide"] == "ready"
+    assert "How do I add a bigger model?" in window.chat_view.empty.text()
+    help_menu = window.menuBar().actions()[-1].menu()
+    guide = next(a for a in help_menu.actions() if a.text() == "&User guide")
+    guide.trigger()
+    viewer = window.viewer
+    assert viewer.page_count >= 2 and viewer.page_number == 1 and viewer.rendered is not None
+    assert "user guide" in viewer.title.text()
+
+
 def test_drop_ingests_files_and_reports_the_corrupt_one(window, docs: Path, qtbot):
     stalls = StallDetector()
     stalls.start()
