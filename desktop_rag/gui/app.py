@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 
 def resource(name: str) -> Path:
     """A file in resources/ (next to the package, or inside a frozen bundle)."""
-    base = Path(getattr(sys, "_MEIPASS", "")) / "resources"
+    frozen = getattr(sys, "_MEIPASS", None)
+    base = Path(frozen) / "resources" if frozen else RESOURCES
     return base / name if base.exists() else RESOURCES / name
 
 
