@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         self._last_doc_refresh = 0.0
         self._summary: QDialog | None = None
         self._closing = False
+        self._open_on_start: list[str] = []
 
         self.library_panel = LibraryPanel()
         self.chat_list = ChatList()
@@ -204,6 +205,9 @@ class MainWindow(QMainWindow):
         def opened(lib: Library) -> None:
             self._library_opened(lib)
             self._add_user_guide(first_run[0])
+            if self._open_on_start:
+                self._add_and_show(self._open_on_start)
+                self._open_on_start = []
 
         self.index_lane.submit(work, on_result=opened, on_error=self._error, name="open")
 
@@ -744,6 +748,22 @@ class MainWindow(QMainWindow):
             return
         if first_run or changed:
             self.ingest([str(pdf)])
+
+    def open_on_start(self, paths: list[str]) -> None:
+        """Files given on the command line (the file manager's "Open with"): added to the
+        library once it is open, the first one shown."""
+        self._open_on_start = [str(Path(p).expanduser().absolute()) for p in paths]
+
+    def _add_and_show(self, paths: list[str]) -> None:
+        from desktop_rag.core.loaders import LAYOUT_SUFFIXES
+
+        self.ingest(paths)
+        first = Path(paths[0])
+        if first.is_file() and first.suffix.lower() in LAYOUT_SUFFIXES:
+            kind = LAYOUT_SUFFIXES[first.suffix.lower()]
+            self.viewer.show_source(
+                {"path": str(first), "title": first.stem, "kind": kind, "page": 1, "spans": []}
+            )
 
     def open_user_guide(self) -> None:
         """Help > User guide: the guide in the source viewer."""
