@@ -195,6 +195,15 @@ def test_cancel_stops_ingestion_and_keeps_what_was_done(window, tmp_path: Path, 
     assert len(window.library.vectors) == window.library.store.chunk_count()
 
 
+def test_open_with_adds_the_file_and_shows_it(window, tmp_path: Path, qtbot):
+    """`desktop-rag open FILE` (the file manager's "Open with"): added and shown at once."""
+    pdf = docgen.make_pdf(tmp_path / "opened.pdf", ["The ferry to Osk leaves at noon."] * 2)
+    window._add_and_show([str(pdf)])
+    assert window.viewer.page_count == 2 and window.viewer.rendered is not None
+    qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=300_000)
+    assert _statuses(window)["opened"] == "ready"
+
+
 def _spy(fn, seen: list[str]):
     def wrapper(piece: str) -> None:
         seen.append(piece)
