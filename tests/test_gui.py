@@ -204,6 +204,26 @@ def test_open_with_adds_the_file_and_shows_it(window, tmp_path: Path, qtbot):
     assert _statuses(window)["opened"] == "ready"
 
 
+def test_about_names_the_versions_of_the_app_qt_llama_cpp_and_the_models(
+    window, qtbot, monkeypatch
+):
+    import importlib.metadata
+
+    from PySide6.QtCore import qVersion
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop_rag import __version__
+
+    qtbot.waitUntil(lambda: window._ask_state.generator is not None, timeout=120_000)
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "about", lambda _parent, _title, text: shown.append(text))
+    window.about()
+    text = shown[0]
+    assert f"desktop-rag {__version__}" in text and f"Qt {qVersion()}" in text
+    assert f"llama-cpp-python {importlib.metadata.version('llama-cpp-python')}" in text
+    assert "SmolLM2-135M-Instruct" in text and "all-MiniLM-L6-v2" in text
+
+
 def _spy(fn, seen: list[str]):
     def wrapper(piece: str) -> None:
         seen.append(piece)
