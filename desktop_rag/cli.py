@@ -79,6 +79,15 @@ def main(ctx: click.Context) -> None:
     _setup()
 
 
+@main.command("open")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+def open_window(paths: tuple[str, ...]) -> None:
+    """Open the window and add PATHS to the current library (what "Open with" runs)."""
+    from desktop_rag.gui.app import main as gui_main
+
+    sys.exit(gui_main(open_paths=list(paths)))
+
+
 # --- libraries ---------------------------------------------------------------------------------
 
 

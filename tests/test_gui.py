@@ -129,6 +129,18 @@ def test_first_run_creates_my_documents_with_an_empty_state(window):
     assert window.chat_view.stack.currentWidget() is window.chat_view.empty
 
 
+def test_first_run_adds_the_user_guide_and_help_opens_it(window, qtbot):
+    qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=300_000)
+    assert _statuses(window)["desktop-rag user guide"] == "ready"
+    assert "How do I add a bigger model?" in window.chat_view.empty.text()
+    help_menu = window.menuBar().actions()[-1].menu()
+    guide = next(a for a in help_menu.actions() if a.text() == "&User guide")
+    guide.trigger()
+    viewer = window.viewer
+    assert viewer.page_count >= 2 and viewer.page_number == 1 and viewer.rendered is not None
+    assert "user guide" in viewer.title.text()
+
+
 def test_drop_ingests_files_and_reports_the_corrupt_one(window, docs: Path, qtbot):
     stalls = StallDetector()
     stalls.start()
@@ -204,6 +216,35 @@ def test_cancel_stops_ingestion_and_keeps_what_was_done(window, tmp_path: Path, 
     with window.library.store.conn:  # the store is consistent after a cancel
         pass
     assert len(window.library.vectors) == window.library.store.chunk_count()
+
+
+def test_open_with_adds_the_file_and_shows_it(window, tmp_path: Path, qtbot):
+    """`desktop-rag open FILE` (the file manager's "Open with"): added and shown at once."""
+    pdf = docgen.make_pdf(tmp_path / "opened.pdf", ["The ferry to Osk leaves at noon."] * 2)
+    window._add_and_show([str(pdf)])
+    assert window.viewer.page_count == 2 and window.viewer.rendered is not None
+    qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=300_000)
+    assert _statuses(window)["opened"] == "ready"
+
+
+def test_about_names_the_versions_of_the_app_qt_llama_cpp_and_the_models(
+    window, qtbot, monkeypatch
+):
+    import importlib.metadata
+
+    from PySide6.QtCore import qVersion
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop_rag import __version__
+
+    qtbot.waitUntil(lambda: window._ask_state.generator is not None, timeout=120_000)
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "about", lambda _parent, _title, text: shown.append(text))
+    window.about()
+    text = shown[0]
+    assert f"desktop-rag {__version__}" in text and f"Qt {qVersion()}" in text
+    assert f"llama-cpp-python {importlib.metadata.version('llama-cpp-python')}" in text
+    assert "SmolLM2-135M-Instruct" in text and "all-MiniLM-L6-v2" in text
 
 
 def _spy(fn, seen: list[str]):

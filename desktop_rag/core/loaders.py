@@ -173,11 +173,15 @@ def _unreadable(path: Path, kind: str, exc: Exception) -> ParseError:
 
 
 def _layout_pages(doc, path: Path) -> Iterator[ParsedPage]:
+    import pymupdf
+
+    # ligatures (ﬁ, ﬂ) spelled out as letters: the embedding model does not know them
+    word_flags = pymupdf.TEXTFLAGS_WORDS & ~pymupdf.TEXT_PRESERVE_LIGATURES
     try:
         for index in range(doc.page_count):
             try:
                 page = doc.load_page(index)
-                words = page.get_text("words", sort=False)
+                words = page.get_text("words", sort=False, flags=word_flags)
                 ocr = False
                 if not words and ocr_languages() and page.get_images():
                     words, ocr = _ocr_words(page), True

@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import struct
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -71,12 +72,19 @@ class ModelInfo:
 
 
 def bundled_llm_path() -> Path | None:
-    """The bundled SmolLM2 GGUF, located without importing its package."""
+    """The bundled SmolLM2 GGUF, located without importing its package (in the installer's
+    bundle: the copy PyInstaller put beside the app)."""
+    folders = []
     spec = importlib.util.find_spec(BUNDLED_LLM_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / BUNDLED_LLM_FILE
-    return path if path.exists() else None
+    if spec is not None and spec.submodule_search_locations:
+        folders.append(Path(next(iter(spec.submodule_search_locations))))
+    if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
+        folders.append(Path(sys._MEIPASS) / BUNDLED_LLM_PACKAGE)
+    for folder in folders:
+        path = folder / BUNDLED_LLM_FILE
+        if path.exists():
+            return path
+    return None
 
 
 # --- GGUF header ---------------------------------------------------------------------------

@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 
 def resource(name: str) -> Path:
     """A file in resources/ (next to the package, or inside a frozen bundle)."""
-    base = Path(getattr(sys, "_MEIPASS", "")) / "resources"
+    frozen = getattr(sys, "_MEIPASS", None)
+    base = Path(frozen) / "resources" if frozen else RESOURCES
     return base / name if base.exists() else RESOURCES / name
 
 
@@ -95,8 +96,11 @@ def create_app(argv: list[str] | None = None):  # type: ignore[no-untyped-def]
     return app
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Open the window. DESKTOP_RAG_EXIT_AFTER_SHOWN=1 prints the start-up time and quits."""
+def main(argv: list[str] | None = None, open_paths: list[str] | None = None) -> int:
+    """Open the window and add `open_paths` to the current library.
+    DESKTOP_RAG_EXIT_AFTER_SHOWN=1 prints the start-up time and quits; DESKTOP_RAG_EXIT_WHEN_IDLE=1
+    waits until the library is open and indexing is done, prints its documents and quits
+    (the installer's smoke test)."""
     import multiprocessing
 
     multiprocessing.freeze_support()  # the parser child process in a frozen bundle
@@ -109,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     from desktop_rag.gui.main_window import MainWindow
 
     window = MainWindow()
+    if open_paths:
+        window.open_on_start(open_paths)
     window.show()
     if os.environ.get("DESKTOP_RAG_EXIT_AFTER_SHOWN") == "1":
 
@@ -118,5 +124,19 @@ def main(argv: list[str] | None = None) -> int:
             app.quit()
 
         QTimer.singleShot(0, report)
+    elif os.environ.get("DESKTOP_RAG_EXIT_WHEN_IDLE") == "1":
+        timer = QTimer(window)
+
+        def quit_when_idle() -> None:
+            if window.library is None or window.index_lane.busy or window.view_store is None:
+                return
+            titles = [d["title"] for d in window.view_store.documents() if d["status"] == "ready"]
+            print(f"idle after {time.monotonic() - T0:.1f} s; documents: {titles}", flush=True)
+            timer.stop()
+            window.close()
+            app.quit()
+
+        timer.timeout.connect(quit_when_idle)
+        timer.start(200)
     log.info("window shown after %.2f s", time.monotonic() - T0)
     return int(app.exec())

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from desktop_rag.gui.chat_render import exchange_markdown
 
 EMPTY_LIBRARY = "Drop files or folders anywhere on this window to add them to the library."
+GUIDE_HINT = "Or ask the user guide something first, such as “How do I add a bigger model?”"
 EMPTY_CHAT = (
     "Ask a question about your documents below. "
     "Answers cite their sources: click [1] to see the passage."
@@ -144,8 +145,11 @@ class ChatView(QWidget):
         self.ask_btn.setEnabled(not busy)
         self.stop_btn.setEnabled(busy)
 
-    def set_empty_text(self, library_empty: bool) -> None:
-        self.empty.setText(EMPTY_LIBRARY if library_empty else EMPTY_CHAT)
+    def set_empty_text(self, library_empty: bool, guide: bool = False) -> None:
+        """`library_empty`: none of the user's own documents yet; `guide`: the user guide is
+        in the library (it can be asked at once)."""
+        text = EMPTY_LIBRARY if library_empty else EMPTY_CHAT
+        self.empty.setText(f"{text}\n\n{GUIDE_HINT}" if library_empty and guide else text)
 
     def load(self, messages: list[dict[str, Any]]) -> None:
         """Show a stored chat."""

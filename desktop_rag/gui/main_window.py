@@ -31,6 +31,7 @@ from desktop_rag import __version__
 from desktop_rag.core import qa
 from desktop_rag.core.config import Settings, data_dir
 from desktop_rag.core.errors import UserError
+from desktop_rag.core.guide import GUIDE_TITLE, ensure_guide_pdf, is_guide
 from desktop_rag.core.library import (
     DEFAULT_LIBRARY,
     Library,
@@ -40,6 +41,7 @@ from desktop_rag.core.library import (
     rename_library,
 )
 from desktop_rag.core.store import Store
+from desktop_rag.gui.app import resource
 from desktop_rag.gui.chat_view import ChatList, ChatView
 from desktop_rag.gui.library_panel import LibraryPanel
 from desktop_rag.gui.messages import describe, show_error
@@ -79,6 +81,7 @@ class MainWindow(QMainWindow):
         self._last_doc_refresh = 0.0
         self._summary: QDialog | None = None
         self._closing = False
+        self._open_on_start: list[str] = []
 
         self.library_panel = LibraryPanel()
         self.chat_list = ChatList()
@@ -153,6 +156,7 @@ class MainWindow(QMainWindow):
         self._action(v, "&Previous page", self.viewer.prev_page, "PgUp")
         self._action(v, "&Next page", self.viewer.next_page, "PgDown")
         h = self.menuBar().addMenu("&Help")
+        self._action(h, "&User guide", self.open_user_guide, QKeySequence.StandardKey.HelpContents)
         self._action(h, "&About desktop-rag", self.about)
 
     def _connect(self) -> None:
@@ -183,6 +187,7 @@ class MainWindow(QMainWindow):
         """Close the current library and open `name` on the index lane."""
         old = self.library
         self._drop_library_views()
+        first_run = [False]
 
         def work(_task: Task) -> Library:
             if old is not None:
@@ -190,15 +195,21 @@ class MainWindow(QMainWindow):
             names = list_libraries()
             if name in names:
                 return Library.open(name)
+            first_run[0] = not names
             if create or not names:
                 return Library.create(
                     name if create else DEFAULT_LIBRARY, self.settings.embedding_model
                 )
             return Library.open(names[0])
 
-        self.index_lane.submit(
-            work, on_result=self._library_opened, on_error=self._error, name="open"
-        )
+        def opened(lib: Library) -> None:
+            self._library_opened(lib)
+            self._add_user_guide(first_run[0])
+            if self._open_on_start:
+                self._add_and_show(self._open_on_start)
+                self._open_on_start = []
+
+        self.index_lane.submit(work, on_result=opened, on_error=self._error, name="open")
 
     def _drop_library_views(self) -> None:
         self.library = None
@@ -319,7 +330,8 @@ class MainWindow(QMainWindow):
         self.library_panel.summary.setText(
             "No documents yet: drop files here." if not docs else f"{len(docs)} documents"
         )
-        self.chat_view.set_empty_text(not docs)
+        own = [d for d in docs if not is_guide(d["path"])]
+        self.chat_view.set_empty_text(not own, guide=len(own) < len(docs))
 
     def add_files_dialog(self) -> None:
         from PySide6.QtWidgets import QFileDialog
@@ -727,6 +739,53 @@ class MainWindow(QMainWindow):
 
     def _error(self, exc: Exception) -> None:
         show_error(self, exc)
+
+    # --- the user guide --------------------------------------------------------------------
+
+    def _add_user_guide(self, first_run: bool) -> None:
+        """On first run, index the user guide into the new library, so there is something to
+        ask at once; later, index it again when an update of the app changed it."""
+        if self.view_store is None:
+            return
+        has_guide = any(is_guide(d["path"]) for d in self.view_store.documents())
+        if not (first_run or has_guide):
+            return
+        try:  # PyMuPDF lays it out here, on the GUI thread that owns PyMuPDF
+            pdf, changed = ensure_guide_pdf(resource("user-guide.md"))
+        except Exception:
+            log.exception("the user guide could not be rendered")
+            return
+        if first_run or changed:
+            self.ingest([str(pdf)])
+
+    def open_on_start(self, paths: list[str]) -> None:
+        """Files given on the command line (the file manager's "Open with"): added to the
+        library once it is open, the first one shown."""
+        self._open_on_start = [str(Path(p).expanduser().absolute()) for p in paths]
+
+    def _add_and_show(self, paths: list[str]) -> None:
+        from desktop_rag.core.loaders import LAYOUT_SUFFIXES
+
+        self.ingest(paths)
+        first = Path(paths[0])
+        if first.is_file() and first.suffix.lower() in LAYOUT_SUFFIXES:
+            kind = LAYOUT_SUFFIXES[first.suffix.lower()]
+            self.viewer.show_source(
+                {"path": str(first), "title": first.stem, "kind": kind, "page": 1, "spans": []}
+            )
+
+    def open_user_guide(self) -> None:
+        """Help > User guide: the guide in the source viewer."""
+        try:
+            pdf, changed = ensure_guide_pdf(resource("user-guide.md"))
+        except OSError as exc:
+            show_error(self, UserError(f"The user guide cannot be opened ({exc.strerror})."))
+            return
+        if changed:
+            self.viewer.close_document()
+        self.viewer.show_source(
+            {"path": str(pdf), "title": GUIDE_TITLE, "kind": "pdf", "page": 1, "spans": []}
+        )
 
     # --- window state ------------------------------------------------------------------------
 
