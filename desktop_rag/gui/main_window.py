@@ -331,7 +331,8 @@ class MainWindow(QMainWindow):
             "No documents yet: drop files here." if not docs else f"{len(docs)} documents"
         )
         own = [d for d in docs if not is_guide(d["path"])]
-        self.chat_view.set_empty_text(not own, guide=len(own) < len(docs))
+        guide = any(is_guide(d["path"]) and d["status"] == "ready" for d in docs)
+        self.chat_view.set_empty_text(not own, guide=guide)
 
     def add_files_dialog(self) -> None:
         from PySide6.QtWidgets import QFileDialog
