@@ -7,7 +7,7 @@ PIP := $(BIN)/python -m pip
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint typecheck unit system-deps clean
+.PHONY: run test lint typecheck unit system-deps screenshots package icons clean
 
 run: $(STAMP)
 	$(BIN)/desktop-rag
@@ -30,8 +30,8 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check desktop_rag tests
-	$(BIN)/ruff format --check desktop_rag tests
+	$(BIN)/ruff check desktop_rag tests scripts packaging
+	$(BIN)/ruff format --check desktop_rag tests scripts packaging
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
@@ -39,6 +39,23 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+# The real window under Xvfb: drop two PDFs, ask, open a citation -> resources/screenshots/
+screenshots: $(STAMP) system-deps
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python scripts/screenshots.py
+
+# The installer's one-folder bundle, dist/desktop-rag/ (PyInstaller; ~20 min on 2 cores), then
+# its smoke test: the frozen CLI and window, headless, with the network unplugged.
+package: $(STAMP) system-deps
+	@start=$$(date +%s); \
+	$(BIN)/python -m PyInstaller --noconfirm --distpath dist --workpath build/pyinstaller \
+		packaging/desktop-rag.spec && \
+	echo "package: built in $$(( $$(date +%s) - start )) s, $$(du -sh dist/desktop-rag | cut -f1)"
+	$(BIN)/python packaging/smoke_test.py dist/desktop-rag
+
+# The PNG icon set from resources/icon.svg (commit the result)
+icons: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/make_icons.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

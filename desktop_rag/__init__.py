@@ -17,6 +17,9 @@ for _name in (
 ):
     _os.environ[_name] = "1" if _name != "ANONYMIZED_TELEMETRY" else "False"
 _os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+_os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+_os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
 # Idle OpenMP threads sleep instead of spinning. torch and llama.cpp each bring an OpenMP
 # runtime; spinning threads of one starve the other (and everything else on a busy machine):
 # measured on 2 cores, generation went from ~1 to ~12 tokens/s and a query embedding from

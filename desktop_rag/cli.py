@@ -7,12 +7,12 @@ import logging
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from desktop_rag import __version__
-from desktop_rag.core.errors import Cancelled, UserError
+from desktop_rag.core.errors import Cancelled, UserError, as_user_error
 
 log = logging.getLogger("desktop_rag.cli")
 
@@ -30,21 +30,28 @@ def _friendly(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except UserError as exc:
-            click.echo(f"error: {exc.message}", err=True)
-            if exc.hint:
-                click.echo(f"  {exc.hint}", err=True)
-            sys.exit(EXIT_USER_ERROR)
+            _print_user_error(exc)
         except (KeyboardInterrupt, Cancelled):
             click.echo("cancelled", err=True)
             sys.exit(130)
         except click.exceptions.Exit:
             raise
         except Exception as exc:
+            known = as_user_error(exc)  # a full or read-only disk, wherever it was hit
+            if known is not None:
+                _print_user_error(known)
             log.exception("unexpected error")
             click.echo(f"bug: {type(exc).__name__}: {exc} (details in the log)", err=True)
             sys.exit(70)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _print_user_error(exc: UserError) -> NoReturn:
+    click.echo(f"error: {exc.message}", err=True)
+    if exc.hint:
+        click.echo(f"  {exc.hint}", err=True)
+    sys.exit(EXIT_USER_ERROR)
 
 
 def _setup() -> None:
@@ -70,6 +77,15 @@ def main(ctx: click.Context) -> None:
 
         sys.exit(gui_main())
     _setup()
+
+
+@main.command("open")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+def open_window(paths: tuple[str, ...]) -> None:
+    """Open the window and add PATHS to the current library (what "Open with" runs)."""
+    from desktop_rag.gui.app import main as gui_main
+
+    sys.exit(gui_main(open_paths=list(paths)))
 
 
 # --- libraries ---------------------------------------------------------------------------------
@@ -145,6 +161,12 @@ def libraries_delete(name: str, yes: bool) -> None:
     if not yes:
         click.confirm(f"Delete the library '{name}' and its index?", abort=True)
     delete_library(name)
+    from desktop_rag.core.config import Settings
+
+    settings = Settings.load()
+    if settings.current_library == name:
+        settings.current_library = ""
+        settings.save()
     click.echo(f"deleted library '{name}'")
 
 
@@ -196,6 +218,8 @@ def ingest(
     for o in report.outcomes:
         if o.status in ("failed", "skipped"):
             click.echo(f"{o.status}: {o.path}: {o.message}", err=True)
+        elif o.message:
+            click.echo(f"warning: {o.path}: {o.message}", err=True)
     for path in removed:
         click.echo(f"removed: {path} (file is gone)", err=True)
     click.echo(f"{name}: {report.summary()}")
@@ -223,6 +247,140 @@ def search(query: str, library_name: str | None, k: int, as_json: bool) -> None:
     for i, h in enumerate(hits, 1):
         click.echo(f"[{i}] {h.title}, p. {h.page}  (score {h.score:.4f})")
         click.echo(f"    {h.snippet()}")
+
+
+# --- answers -------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("question")
+@click.option("--library", "-l", "library_name", help="Library name (default: the current one).")
+@click.option("--model", "model_ref", default="", help="A .gguf path or a registered model name.")
+@click.option("--chat", "chat_id", type=int, default=None, help="Continue this chat.")
+@click.option("--no-model", is_flag=True, help="Skip the LLM: show the best passages only.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON at the end.")
+@_friendly
+def ask(
+    question: str,
+    library_name: str | None,
+    model_ref: str,
+    chat_id: int | None,
+    no_model: bool,
+    as_json: bool,
+) -> None:
+    """Answer QUESTION from a library with a local LLM, citing the sources."""
+    from desktop_rag.core import qa
+    from desktop_rag.core.config import Settings
+    from desktop_rag.core.generation import Generator
+    from desktop_rag.core.library import Library
+    from desktop_rag.core.models import resolve_llm
+
+    settings = Settings.load()
+    generator, reason = None, ""
+    if no_model:
+        reason = "Answers are turned off (--no-model)."
+    else:
+        try:
+            generator = Generator(resolve_llm(model_ref), settings.context_size, settings.threads)
+        except UserError as exc:
+            if model_ref:
+                raise
+            reason = f"No language model is available ({exc.message})"
+    with Library.open(_library_name(library_name)) as lib:
+        if chat_id is not None and lib.store.chat(chat_id) is None:
+            raise UserError(f"There is no chat {chat_id} in this library.")
+        history = qa.previous_questions(lib.store, chat_id)
+        stream = None if as_json else (lambda piece: click.echo(piece, nl=False))
+        result = qa.answer(
+            lib,
+            question,
+            generator,
+            top_k=settings.top_k,
+            max_answer_tokens=settings.max_answer_tokens,
+            temperature=settings.temperature,
+            history=history,
+            on_text=stream,
+            no_model_reason=reason,
+        )
+        qa.save_exchange(lib.store, chat_id, result)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    # the streamed text lacks the citations we add afterwards: print the final text when
+    # it differs, or when nothing was streamed
+    if result.status != "answered":
+        click.echo(result.text)
+    else:
+        click.echo()
+        if any(s.inferred for s in result.sentences):
+            click.echo(f"\nWith citations:\n{result.text}")
+    if result.status == "answered" and result.cited:
+        click.echo("\nSources:")
+        for s in result.citations:
+            click.echo(f"[{s.number}] {s.title}, p. {s.page}  ({s.path})")
+    elif result.status == "not_found" and result.sources:
+        click.echo("\nClosest passages:")
+        for s in result.sources:
+            click.echo(f"- {s.title}, p. {s.page}: {' '.join(s.text.split())[:160]}")
+    if result.note and result.status == "answered":
+        click.echo(f"\nnote: {result.note}", err=True)
+    click.echo(f"(chat {result.chat_id})", err=True)
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+def models(ctx: click.Context) -> None:
+    """List, add and choose language models (.gguf files)."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(models_list)
+
+
+@models.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_friendly
+def models_list(as_json: bool = False) -> None:
+    """List the bundled model and the ones you added."""
+    from desktop_rag.core.models import list_models, resolve_llm
+
+    infos = list_models()
+    try:
+        default = str(resolve_llm(""))
+    except UserError:
+        default = ""
+    if as_json:
+        click.echo(
+            json.dumps([{**i.to_dict(), "default": i.path == default} for i in infos], indent=2)
+        )
+        return
+    for i in infos:
+        mark = "*" if i.path == default else " "
+        click.echo(
+            f"{mark} {i.name}\t{i.architecture}, {i.quantization}, {i.size_label}, "
+            f"context {i.context_length}\t{i.path}"
+        )
+
+
+@models.command("add")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=str))
+@click.option("--copy", is_flag=True, help="Copy the file instead of linking it.")
+@_friendly
+def models_add(path: str, copy: bool) -> None:
+    """Register a .gguf model file."""
+    from desktop_rag.core.models import add_model
+
+    info = add_model(path, copy=copy)
+    click.echo(f"added {info.name} ({info.architecture}, {info.quantization}, {info.size_label})")
+
+
+@models.command("default")
+@click.argument("name")
+@_friendly
+def models_default(name: str) -> None:
+    """Use NAME (a registered model, a .gguf path, or 'bundled') for answers."""
+    from desktop_rag.core.models import set_default
+
+    info = set_default(name)
+    click.echo(f"answers now use {info.name}")
 
 
 # --- measuring ---------------------------------------------------------------------------------

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Debian packages the tests and the app need: Qt's xcb/EGL libraries, Xvfb for screenshots,
-# a Korean font, and Tesseract for OCR. Installs only what is missing.
+# a Korean font, Tesseract for OCR, and desktop-file-validate for packaging/linux.
+# Installs only what is missing.
 set -euo pipefail
 packages=(
   xvfb libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0
   libxkbcommon0 libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-nanum
   tesseract-ocr tesseract-ocr-kor tesseract-ocr-eng
+  desktop-file-utils
 )
 command -v dpkg-query >/dev/null || { echo "system-deps: not a Debian system; install the equivalents of: ${packages[*]}"; exit 0; }
 missing=()

@@ -95,3 +95,63 @@ KOREAN_PAGES = [
 
 def korean_pdf(path: Path) -> Path:
     return make_pdf(path, KOREAN_PAGES, title="회사 규정", fontname="korea")
+
+
+def scanned_pdf(path: Path, lines: list[tuple[str, str]], dpi: int = 150) -> Path:
+    """A one-page PDF with no text layer: `lines` of (text, font) rendered to an image, the way a
+    scanner would leave them. Line i sits with its baseline at y = 100 + 40 i."""
+    src = pymupdf.open()
+    page = src.new_page(width=595, height=842)
+    for i, (text, font) in enumerate(lines):
+        page.insert_text((72, 100 + 40 * i), text, fontsize=20, fontname=font)
+    pix = page.get_pixmap(dpi=dpi)
+    out = pymupdf.open()
+    out.new_page(width=595, height=842).insert_image(pymupdf.Rect(0, 0, 595, 842), pixmap=pix)
+    out.save(path)
+    return path
+
+
+def locked_pdf(path: Path, text: str, password: str) -> Path:
+    """A PDF that opens only with `password` (AES-256)."""
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), text)
+    doc.save(
+        path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw=password, owner_pw=password + "!"
+    )
+    return path
+
+
+def many_page_pdf(path: Path, pages: int) -> Path:
+    """`pages` pages of one short line each ("Ledger page N: entry 7N."), written as raw PDF
+    syntax: PyMuPDF takes minutes to insert text on 5,000 pages, this takes a fraction of a
+    second."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"",  # the page tree, once the kids are known
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    kids = []
+    for n in range(1, pages + 1):
+        stream = f"BT /F1 12 Tf 20 160 Td (Ledger page {n}: entry {n * 7}.) Tj ET".encode()
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
+        content = len(objects)
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] "
+            b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % content
+        )
+        kids.append(b"%d 0 R" % len(objects))
+    objects[1] = b"<< /Type /Pages /Count %d /Kids [%s] >>" % (pages, b" ".join(kids))
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    path.write_bytes(bytes(out))
+    return path

@@ -84,3 +84,21 @@ def test_offline_switches_are_set_on_import():
         "print(os.environ['HF_HUB_OFFLINE'], os.environ['TRANSFORMERS_OFFLINE'])"
     )
     assert proc.stdout.split() == ["1", "1"]
+
+
+def test_llm_loads_with_the_vector_index_in_the_same_process():
+    """usearch 2.26 broke llama.cpp's vocabulary loading (std::bad_cast) once imported."""
+    proc = _python(
+        """
+        import numpy as np
+        from desktop_rag.core.vectors import VectorIndex
+        from desktop_rag.core.generation import Generator
+        from desktop_rag.core.models import bundled_llm_path
+        import pathlib
+        v = VectorIndex(pathlib.Path('x'), 4); v.add([1], np.ones((1, 4)))
+        g = Generator(bundled_llm_path(), context_size=512)
+        print(g.count_tokens('hello world'))
+        """
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert int(proc.stdout.strip()) > 0

@@ -168,3 +168,25 @@ def test_library_refuses_another_embedding_model(tmp_path: Path):
 def test_second_writer_gets_a_clear_message():
     with Library.create("Mine"), pytest.raises(UserError, match="in use"):
         Library.open("Mine")
+
+
+def test_rebuild_with_another_embedding_model_keeps_documents(tmp_path: Path):
+    import shutil
+
+    from desktop_rag.core.embedding import bundled_embedding_path
+    from desktop_rag.core.library import rebuild_with_model
+
+    other = tmp_path / "my-multilingual-model"
+    shutil.copytree(bundled_embedding_path(), other)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    docgen.make_pdf(docs / "a.pdf", ["The boiler pressure is kept at 2 bar in winter."])
+    with Library.create("Mine") as lib:
+        lib.ingest([docs])
+    rebuild_with_model("Mine", str(other))
+    with Library.open("Mine") as lib:
+        assert lib.embedding_model.id == f"local:{other.resolve()}"
+        assert lib.embedding_model.multilingual  # told apart by its name
+        assert [Path(d["path"]).name for d in lib.documents()] == ["a.pdf"]
+        assert lib.search("boiler pressure", k=1)[0].text.startswith("The boiler pressure")
+    assert list_libraries() == ["Mine"]  # no staging folder left behind

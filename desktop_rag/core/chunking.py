@@ -80,7 +80,9 @@ class Chunker:
             chunk_text = text[start:end]
             if _HAS_WORD.search(chunk_text):
                 drafts.append(
-                    ChunkDraft(page.number, start, end, chunk_text, total, _rects(page, start, end))
+                    ChunkDraft(
+                        page.number, start, end, chunk_text, total, rects_for(page, start, end)
+                    )
                 )
             if j >= len(segments):
                 break
@@ -112,7 +114,7 @@ class Chunker:
         return out
 
 
-def _rects(page: ParsedPage, start: int, end: int) -> list[list[float]]:
+def rects_for(page: ParsedPage, start: int, end: int) -> list[list[float]]:
     """Line rectangles covering the words in [start, end): one per line, merged."""
     rects: list[list[float]] = []
     for ws, we, x0, y0, x1, y1 in page.words:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import logging
 import logging.handlers
@@ -47,7 +48,7 @@ class Settings:
     embedding_model: str = ""  # empty: the bundled model, for new libraries
     top_k: int = 6
     max_answer_tokens: int = 512
-    temperature: float = 0.2
+    temperature: float = 0.0  # greedy: small models invent less
     threads: int = 0  # 0: physical cores
     context_size: int = 4096
     debug_logging: bool = False
@@ -75,17 +76,32 @@ class Settings:
         atomic_write_text(path, json.dumps(dataclasses.asdict(self), indent=2))
 
 
+class _PrivateLogFile(logging.handlers.RotatingFileHandler):
+    """A rotating log file readable by its owner only, including the files rotation creates;
+    a log it cannot write (disk full) is dropped rather than printed over the user's output."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.chmod(self.baseFilename, 0o600)  # also an older file from before this rule
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
+
+
 def setup_logging(debug: bool = False) -> None:
-    """Log to a rotating file in the data directory; never to stdout from the core."""
+    """Log to a rotating file in the data directory; never to stdout from the core.
+
+    At INFO the log holds names, counts and errors, never document text or questions; those
+    appear only at DEBUG, which the user turns on (Settings.debug_logging)."""
     root = logging.getLogger("desktop_rag")
     if any(getattr(h, "_desktop_rag", False) for h in root.handlers):
         return
     log_dir = ensure_private_dir(data_dir() / "logs")
-    handler = logging.handlers.RotatingFileHandler(
+    handler = _PrivateLogFile(
         log_dir / "desktop-rag.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
     )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler._desktop_rag = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if debug else logging.INFO)
-    os.chmod(log_dir / "desktop-rag.log", 0o600)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import re
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,12 +36,19 @@ class EmbeddingModel:
 
 
 def bundled_embedding_path() -> Path | None:
-    """The folder of the bundled all-MiniLM-L6-v2, found without importing its package."""
+    """The folder of the bundled all-MiniLM-L6-v2, found without importing its package (in
+    the installer's bundle: the copy PyInstaller put beside the app)."""
+    folders = []
     spec = importlib.util.find_spec(BUNDLED_EMBEDDING_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "model"
-    return path if (path / "modules.json").exists() or (path / "config.json").exists() else None
+    if spec is not None and spec.submodule_search_locations:
+        folders.append(Path(next(iter(spec.submodule_search_locations))))
+    if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
+        folders.append(Path(sys._MEIPASS) / BUNDLED_EMBEDDING_PACKAGE)
+    for folder in folders:
+        path = folder / "model"
+        if (path / "modules.json").exists() or (path / "config.json").exists():
+            return path
+    return None
 
 
 def resolve_embedding_model(ref: str = "") -> EmbeddingModel:
@@ -99,7 +107,9 @@ class Embedder:
 
     @property
     def dim(self) -> int:
-        return int(self._load().get_sentence_embedding_dimension())
+        st = self._load()
+        getter = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
+        return int(getter())
 
     @property
     def max_tokens(self) -> int:

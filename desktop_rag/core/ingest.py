@@ -5,6 +5,8 @@ file never stops the batch; it is recorded with its error."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import logging
 import os
@@ -20,6 +22,7 @@ import numpy as np
 from desktop_rag.core import textnorm
 from desktop_rag.core.chunking import ChunkDraft, Chunker
 from desktop_rag.core.errors import Cancelled, UserError
+from desktop_rag.core.faults import checkpoint
 from desktop_rag.core.loaders import OCR_HINT, ParsedPage, ParseError, kind_of, ocr_languages
 from desktop_rag.core.parser_process import ParseJob, ParsePipeline
 from desktop_rag.core.store import ChunkRecord, PageRecord, Store
@@ -48,7 +51,12 @@ _TEMP_SUFFIXES = (
 
 @dataclass
 class FileOutcome:
-    """What happened to one file: added, updated, unchanged, skipped, failed or removed."""
+    """What happened to one file: added, updated, unchanged, skipped, failed or removed.
+
+    `code` says why, for programs: for a failure the ParseError code ('encrypted' and
+    'wrong-password': ask for the password and ingest again with `passwords`; 'no-text',
+    'empty', 'corrupt', 'unreadable', 'missing', 'changed', 'bad-name', ...); 'repaired' on
+    an added file is a warning; 'duplicate' and 'skipped' explain a skip."""
 
     path: str
     status: str
@@ -63,6 +71,7 @@ class IngestReport:
     chunks: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    ocr_pages: int = 0  # pages read by OCR (they had no text layer)
     cancelled: bool = False
 
     def with_status(self, *statuses: str) -> list[FileOutcome]:
@@ -83,7 +92,8 @@ class IngestReport:
         }
         parts = [f"{n} {s}" for s, n in counts.items() if n]
         text = ", ".join(parts) or "nothing to do"
-        return f"{text}; {self.pages} pages, {self.chunks} chunks in {self.seconds:.1f} s" + (
+        ocr = f" ({self.ocr_pages} by OCR)" if self.ocr_pages else ""
+        return f"{text}; {self.pages} pages{ocr}, {self.chunks} chunks in {self.seconds:.1f} s" + (
             " (cancelled)" if self.cancelled else ""
         )
 
@@ -100,6 +110,28 @@ def _skip_reason(name: str) -> str | None:
     return None
 
 
+def printable_path(path: str | Path) -> str:
+    """`path` as text that can be printed and stored: bytes of a file name that are not UTF-8
+    (an EUC-KR name copied from an old system) become U+FFFD."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text
+
+
+def _missing_reason(p: Path) -> str:
+    if not p.is_symlink():
+        return "not found"
+    try:
+        os.stat(p)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop (the link leads back to itself)"
+    return "broken link (its target does not exist)"
+
+
 def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileOutcome]]:
     """Expand files and folders (recursively) into supported files, and why others were left."""
     files: list[Path] = []
@@ -112,9 +144,21 @@ def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileOut
         if reason is None and kind_of(p) is None:
             reason = f"unsupported file type ({p.suffix or 'no extension'})"
         if reason is None and not p.exists():
-            reason = "broken link" if p.is_symlink() else "not found"
+            reason = _missing_reason(p)
         if reason:
-            skipped.append(FileOutcome(str(p), "skipped", reason, "skipped"))
+            skipped.append(FileOutcome(printable_path(p), "skipped", reason, "skipped"))
+            return
+        if printable_path(p) != str(p):
+            skipped.append(
+                FileOutcome(
+                    printable_path(p),
+                    "failed",
+                    f"{printable_path(p.name)}: the file name is not valid UTF-8 "
+                    "(it was probably copied from an old system or archive). "
+                    "Rename the file and add it again.",
+                    "bad-name",
+                )
+            )
             return
         resolved = str(p.resolve())
         if resolved not in seen_files:
@@ -126,13 +170,20 @@ def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileOut
             st = d.stat()
         except OSError as exc:
             skipped.append(
-                FileOutcome(str(d), "skipped", f"cannot open folder ({exc.strerror})", "skipped")
+                FileOutcome(
+                    printable_path(d), "skipped", f"cannot open folder ({exc.strerror})", "skipped"
+                )
             )
             return
         key = (st.st_dev, st.st_ino)
         if key in seen_dirs:
             skipped.append(
-                FileOutcome(str(d), "skipped", "folder already visited (symlink loop)", "skipped")
+                FileOutcome(
+                    printable_path(d),
+                    "skipped",
+                    "folder already visited (a symlink loop)",
+                    "skipped",
+                )
             )
             return
         seen_dirs.add(key)
@@ -140,7 +191,9 @@ def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileOut
             entries = sorted(os.scandir(d), key=lambda e: e.name)
         except OSError as exc:
             skipped.append(
-                FileOutcome(str(d), "skipped", f"cannot read folder ({exc.strerror})", "skipped")
+                FileOutcome(
+                    printable_path(d), "skipped", f"cannot read folder ({exc.strerror})", "skipped"
+                )
             )
             return
         for entry in entries:
@@ -152,7 +205,9 @@ def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileOut
                 is_dir = False
             if is_dir:
                 if reason:
-                    skipped.append(FileOutcome(str(p), "skipped", f"{reason} folder", "skipped"))
+                    skipped.append(
+                        FileOutcome(printable_path(p), "skipped", f"{reason} folder", "skipped")
+                    )
                 else:
                     walk(p)
             else:
@@ -210,8 +265,10 @@ class Ingestor:
         cancel: CancelToken | None = None,
         passwords: dict[str, str] | None = None,
         password: str | None = None,
+        force: bool = False,
     ) -> None:
         self.lib = library
+        self.force = force  # re-index even files that did not change
         self.progress_cb = progress
         self.cancel = cancel or CancelToken()
         self.passwords = passwords or {}
@@ -257,8 +314,10 @@ class Ingestor:
                 if kind == "info":
                     current = _Document(job, payload)
                     self.progress.current = job.path.name
+                    self.progress.extra["path"] = str(job.path)
                 elif kind == "pages" and current is not None:
                     self._add_pages(current, payload)
+                    checkpoint("parsed", path=job.path)
                 elif kind == "done" and current is not None:
                     self._finish(current)
                     current = None
@@ -270,10 +329,18 @@ class Ingestor:
                 self._report()
         except Cancelled:
             self.report.cancelled = True
-        finally:
+        except BaseException:
+            pipeline.cancel_and_join()  # stop the parser child now, not when garbage collected
             reader.close()
-            if self.lib.vectors.dirty:
+            # the store has everything committed; the index is rebuilt from it if this fails
+            with contextlib.suppress(Exception):
                 self.lib.vectors.save()
+            raise
+        pipeline.cancel_and_join()
+        reader.close()
+        checkpoint("ingest-end")
+        if self.lib.vectors.dirty:
+            self.lib.vectors.save()
         self.report.seconds = time.monotonic() - self._t0
         self._report(force=True, stage="done")
         return self.report
@@ -293,6 +360,7 @@ class Ingestor:
                 "VALUES (?, ?, ?, 'queued', ?)",
                 [(p, titles[p], kind_of(Path(p)) or "", now) for p in new],
             )
+        checkpoint("queued")
 
     def _prepare(
         self, job: ParseJob, reader: Store, batch_shas: dict[str, str]
@@ -331,7 +399,7 @@ class Ingestor:
                 "error",
                 ParseError("unreadable", f"{path.name}: cannot be read ({exc.strerror})."),
             )
-        if row and row["status"] == "ready" and row["sha256"] == sha:
+        if row and row["status"] == "ready" and row["sha256"] == sha and not self.force:
             return ("touch", (row, st))
         dup = reader.document_by_sha(sha)
         if dup and dup["path"] != str(path):
@@ -367,6 +435,8 @@ class Ingestor:
             doc.drafts.extend(self.chunker.chunk_page(page))
             doc.ocr_pages += page.ocr
         self.progress.pages_done += len(pages)
+        # "page 1,234 of 5,000" of a long document, between two files done
+        self.progress.extra.update(page=len(doc.pages), page_count=doc.info.page_count)
         while len(doc.drafts) - doc.embedded >= EMBED_BATCH:
             self._embed(doc, EMBED_BATCH)
             self._report()
@@ -383,8 +453,12 @@ class Ingestor:
     def _finish(self, doc: _Document) -> None:
         job = doc.job
         if not doc.drafts:
-            if ocr_languages():
+            if doc.ocr_pages:
                 err = ParseError("no-text", f"{job.path.name}: no text found, even with OCR.")
+            elif ocr_languages():
+                err = ParseError(
+                    "no-text", f"{job.path.name}: no text: the pages hold neither text nor images."
+                )
             else:
                 err = ParseError(
                     "no-text", f"{job.path.name}: no text: scanned pages need OCR.", OCR_HINT
@@ -440,12 +514,22 @@ class Ingestor:
             )
         except sqlite3.OperationalError as exc:
             raise _storage_error(exc) from exc
+        checkpoint("committed", path=job.path)
         self.lib.vectors.remove(removed)
         self.lib.vectors.add(added, vectors)
         was_ready = existed is not None and existed["status"] == "ready"
-        self.report.outcomes.append(FileOutcome(str(job.path), "updated" if was_ready else "added"))
+        status = "updated" if was_ready else "added"
+        if getattr(doc.info, "repaired", False):
+            warning = (
+                f"{job.path.name}: the file was damaged and has been repaired; "
+                "some pages or text may be missing."
+            )
+            self.report.outcomes.append(FileOutcome(str(job.path), status, warning, "repaired"))
+        else:
+            self.report.outcomes.append(FileOutcome(str(job.path), status))
         self.report.pages += len(doc.pages)
         self.report.chunks += len(chunks)
+        self.report.ocr_pages += doc.ocr_pages
         self._file_done(job)
         if time.monotonic() - self._last_save > SAVE_EVERY_S:
             self.lib.vectors.save()
@@ -456,6 +540,7 @@ class Ingestor:
             err = ParseError("corrupt", f"{job.path.name}: {err}")
         code = getattr(err, "code", "error")
         self.lib.store.mark_failed(str(job.path), str(err))
+        checkpoint("failed")
         self.report.outcomes.append(FileOutcome(str(job.path), "failed", str(err), code))
         log.info("ingest failed: %s (%s)", job.path.name, code)
         self._file_done(job)
@@ -485,10 +570,4 @@ class Ingestor:
 
 
 def _storage_error(exc: sqlite3.OperationalError) -> UserError:
-    text = str(exc).lower()
-    if "full" in text or "disk" in text:
-        return UserError(
-            "The disk is full: the document could not be saved.",
-            "Free some disk space and add the files again; what was indexed before is intact.",
-        )
     return UserError(f"The library could not be written ({exc}).", "Check the disk and try again.")

@@ -7,6 +7,8 @@ import contextlib
 import logging
 import os
 import shutil
+import sys
+import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -20,16 +22,18 @@ from desktop_rag.core.embedding import (
     resolve_embedding_model,
 )
 from desktop_rag.core.errors import UserError
+from desktop_rag.core.faults import checkpoint
 from desktop_rag.core.fsutil import ensure_private_dir
 from desktop_rag.core.lock import LibraryLock
 from desktop_rag.core.store import Store
 from desktop_rag.core.tasks import CancelToken, Progress
-from desktop_rag.core.vectors import VectorIndex
+from desktop_rag.core.vectors import VectorIndex, remove_stale_temp_files
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LIBRARY = "My documents"
 _KNOWN_DIMS = {BUNDLED_EMBEDDING_ID: 384}
+_CREATING = ".creating-"  # a library being built; renamed to its name once complete
 
 
 def validate_name(name: str) -> str:
@@ -51,7 +55,11 @@ def list_libraries() -> list[str]:
     """Names of the libraries in the data directory."""
     root = config.libraries_dir()
     return sorted(
-        (p.name for p in root.iterdir() if p.is_dir() and (p / "library.db").exists()),
+        (
+            p.name
+            for p in root.iterdir()
+            if not p.name.startswith(".") and p.is_dir() and (p / "library.db").exists()
+        ),
         key=str.casefold,
     )
 
@@ -66,9 +74,42 @@ def rename_library(old: str, new: str) -> None:
         raise UserError(f"There is no library named '{old}'.")
     if dst.exists():
         raise UserError(f"A library named '{new}' already exists.")
-    with LibraryLock(src):
-        pass  # refuse while another process has it open
-    os.replace(src, dst)
+    with LibraryLock(src):  # refuse while another process has it open
+        if sys.platform != "win32":  # POSIX renames a folder with open files in it
+            os.rename(src, dst)
+    if sys.platform == "win32":
+        os.rename(src, dst)
+
+
+def rebuild_with_model(
+    name: str,
+    embedding_model: str,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: CancelToken | None = None,
+) -> None:
+    """Re-embed a library with another model: build a new library from the same files, and
+    swap it in only when complete (the old one stays intact if this fails or is cancelled)."""
+    path = library_path(name)
+    with Library(path) as old:
+        files = [d["path"] for d in old.documents() if d["status"] == "ready"]
+    staging = f".{name}.rebuild"
+    staging_path = config.libraries_dir() / staging
+    if staging_path.exists():
+        shutil.rmtree(staging_path)
+    try:
+        with Library.create_at(staging_path, embedding_model) as new:
+            report = new.ingest(files, progress=progress, cancel=cancel)
+            if report.cancelled:
+                raise UserError("Re-embedding was cancelled; the library is unchanged.")
+        with LibraryLock(path):
+            pass
+        backup = config.libraries_dir() / f".{name}.old"
+        os.replace(path, backup)
+        os.replace(staging_path, path)
+        shutil.rmtree(backup, ignore_errors=True)
+    finally:
+        if staging_path.exists():
+            shutil.rmtree(staging_path, ignore_errors=True)
 
 
 def delete_library(name: str) -> None:
@@ -76,9 +117,21 @@ def delete_library(name: str) -> None:
     path = library_path(name)
     if not path.exists():
         raise UserError(f"There is no library named '{name}'.")
-    with LibraryLock(path):
-        pass  # refuse while another process has it open
-    shutil.rmtree(path)
+    with LibraryLock(path):  # refuse while another process has it open
+        if sys.platform != "win32":  # hold the lock until nothing is left to open
+            shutil.rmtree(path)
+    if sys.platform == "win32":
+        shutil.rmtree(path)
+
+
+def _remove_abandoned_creations(root: Path) -> None:
+    """Delete half-built libraries left by a crash during `Library.create`."""
+    for folder in root.glob(f"{_CREATING}*"):
+        try:
+            with LibraryLock(folder):
+                shutil.rmtree(folder)
+        except (UserError, OSError):
+            continue  # another process is still building it
 
 
 class Library:
@@ -92,6 +145,8 @@ class Library:
         if not readonly:
             self._lock = LibraryLock(path)
             self._lock.acquire()
+        if not readonly:
+            remove_stale_temp_files(path)
         try:
             self.store = Store(self.db_path, readonly=readonly)
             model_id = self.store.get_meta("embedding_model_id")
@@ -119,22 +174,41 @@ class Library:
 
     @classmethod
     def create_at(cls, path: Path, embedding_model: str = "") -> Library:
-        """Create a library in any folder (`create` puts it in the data directory)."""
-        name = path.name
+        """Create a library in the folder `path`. It is built under a hidden name beside it
+        and renamed when complete, so a crash never leaves a library without its model."""
         model = resolve_embedding_model(embedding_model)
         dim = _KNOWN_DIMS.get(model.id) or Embedder(model).dim
-        ensure_private_dir(path)
-        store = Store(path / "library.db")
-        store.set_meta(
-            {
-                "embedding_model_id": model.id,
-                "embedding_model_path": str(model.path) if model.id != BUNDLED_EMBEDDING_ID else "",
-                "embedding_dim": str(dim),
-                "embedding_multilingual": "1" if model.multilingual else "0",
-            }
-        )
-        store.close()
-        log.info("library created: %s (%s)", name, model.id)
+        root = ensure_private_dir(path.parent)
+        _remove_abandoned_creations(root)
+        building = ensure_private_dir(root / f"{_CREATING}{uuid.uuid4().hex}")
+        with LibraryLock(building):
+            store = Store(building / "library.db")
+            try:
+                checkpoint("library-created")
+                store.set_meta(
+                    {
+                        "embedding_model_id": model.id,
+                        "embedding_model_path": (
+                            str(model.path) if model.id != BUNDLED_EMBEDDING_ID else ""
+                        ),
+                        "embedding_dim": str(dim),
+                        "embedding_multilingual": "1" if model.multilingual else "0",
+                    }
+                )
+            finally:
+                store.close()
+        try:
+            if path.exists():
+                path.rmdir()  # an empty folder of that name; a non-empty one stops us
+            os.rename(building, path)
+        except OSError as exc:
+            shutil.rmtree(building, ignore_errors=True)
+            raise UserError(
+                f"A library named '{path.name}' cannot be created: {path} is in the way "
+                f"({exc.strerror}).",
+                "Choose another name or move that folder away.",
+            ) from exc
+        log.info("library created: %s (%s)", path.name, model.id)
         return cls(path)
 
     @classmethod
@@ -210,12 +284,14 @@ class Library:
         cancel: CancelToken | None = None,
         password: str | None = None,
         passwords: dict[str, str] | None = None,
+        force: bool = False,
     ) -> Any:
-        """Add files and folders; returns an IngestReport."""
+        """Add files and folders (`force`: re-index unchanged ones too); returns an
+        IngestReport."""
         from desktop_rag.core.ingest import Ingestor
 
         self._require_writable()
-        return Ingestor(self, progress, cancel, passwords, password).run(paths)
+        return Ingestor(self, progress, cancel, passwords, password, force).run(paths)
 
     def documents(self) -> list[dict[str, Any]]:
         return self.store.documents()
@@ -240,7 +316,12 @@ class Library:
         """Hybrid keyword + meaning search; returns Hits, best first."""
         from desktop_rag.core.retrieval import search
 
+        log.debug("search in %s: %r", self.name, query)  # questions only in debug logs
         return search(self.store, self.vectors, self.embedder(), self.embedding_model, query, k)
+
+    def reader(self) -> LibraryReader:
+        """A view for another thread (the ask lane): its own connection, the shared index."""
+        return LibraryReader(self)
 
     def stats(self) -> dict[str, Any]:
         stats: dict[str, Any] = dict(self.store.stats())
@@ -251,3 +332,23 @@ class Library:
     def _require_writable(self) -> None:
         if self.readonly:
             raise UserError(f"The library '{self.name}' is open read-only.")
+
+
+class LibraryReader:
+    """Search and chats from a second thread. It has its own SQLite connection (writes only
+    chats and messages) and shares the library's thread-safe vector index."""
+
+    def __init__(self, library: Library) -> None:
+        self.name = library.name
+        self.store = Store(library.db_path, readonly=library.readonly)
+        self.vectors = library.vectors
+        self.embedding_model = library.embedding_model
+
+    def search(self, query: str, k: int = 10) -> list[Any]:
+        from desktop_rag.core.retrieval import search
+
+        model = self.embedding_model
+        return search(self.store, self.vectors, embedder_for(model), model, query, k)
+
+    def close(self) -> None:
+        self.store.close()

@@ -70,6 +70,7 @@ class DocInfo:
     title: str
     kind: str
     page_count: int
+    repaired: bool = False  # the file was damaged; MuPDF rebuilt it and pages may be missing
 
 
 def kind_of(path: Path) -> str | None:
@@ -123,10 +124,7 @@ def _open_layout(
     try:
         doc = pymupdf.open(path, filetype=kind if kind in ("html", "svg", "cbz") else None)
     except Exception as exc:  # MuPDF raises its own types for broken files
-        raise ParseError(
-            "corrupt",
-            f"{path.name}: the file is damaged or not a real {kind.upper()} ({_short(exc)}).",
-        ) from exc
+        raise _unreadable(path, kind, exc) from exc
     if doc.needs_pass:
         if not password:
             raise ParseError(
@@ -145,15 +143,45 @@ def _open_layout(
     if count == 0:
         raise ParseError("corrupt", f"{path.name}: the document has no pages.")
     title = _clean_title((doc.metadata or {}).get("title"), path)
-    return DocInfo(title=title, kind=kind, page_count=count), _layout_pages(doc, path)
+    repaired = bool(getattr(doc, "is_repaired", False))
+    info = DocInfo(title=title, kind=kind, page_count=count, repaired=repaired)
+    return info, _layout_pages(doc, path)
+
+
+def _unreadable(path: Path, kind: str, exc: Exception) -> ParseError:
+    """Say whether a file MuPDF cannot open is damaged or not that format at all."""
+    if kind == "pdf":
+        try:
+            with open(path, "rb") as f:
+                head = f.read(1024)
+        except OSError:
+            head = b"%PDF"
+        if b"%PDF" not in head:
+            return ParseError(
+                "corrupt",
+                f"{path.name}: this is not a PDF: the name ends in .pdf but the content is "
+                "something else.",
+            )
+        return ParseError(
+            "corrupt",
+            f"{path.name}: the PDF is damaged (truncated or corrupted) and cannot be repaired.",
+            "Download or copy the file again.",
+        )
+    return ParseError(
+        "corrupt", f"{path.name}: the file is damaged or not a real {kind.upper()} ({_short(exc)})."
+    )
 
 
 def _layout_pages(doc, path: Path) -> Iterator[ParsedPage]:
+    import pymupdf
+
+    # ligatures (ﬁ, ﬂ) spelled out as letters: the embedding model does not know them
+    word_flags = pymupdf.TEXTFLAGS_WORDS & ~pymupdf.TEXT_PRESERVE_LIGATURES
     try:
         for index in range(doc.page_count):
             try:
                 page = doc.load_page(index)
-                words = page.get_text("words", sort=False)
+                words = page.get_text("words", sort=False, flags=word_flags)
                 ocr = False
                 if not words and ocr_languages() and page.get_images():
                     words, ocr = _ocr_words(page), True
@@ -161,7 +189,7 @@ def _layout_pages(doc, path: Path) -> Iterator[ParsedPage]:
                 raise ParseError(
                     "corrupt", f"{path.name}: page {index + 1} is damaged ({_short(exc)})."
                 ) from exc
-            text, positions = _words_to_text(words)
+            text, positions = words_to_text(words)
             rect = page.rect
             yield ParsedPage(
                 index + 1, float(rect.width), float(rect.height), text, positions, ocr=ocr
@@ -211,7 +239,7 @@ def _ocr_words(page) -> list:
     return list(page.get_text("words", textpage=textpage, sort=False))
 
 
-def _words_to_text(words: list) -> tuple[str, list[tuple[int, int, float, float, float, float]]]:
+def words_to_text(words: list) -> tuple[str, list[tuple[int, int, float, float, float, float]]]:
     """Join MuPDF words into page text: spaces within a line, newlines between lines, a blank
     line between blocks; remember where each word sits in the text."""
     parts: list[str] = []

@@ -32,10 +32,11 @@ class LibraryLock:
                 f"(process {holder or 'unknown'}).",
                 "Close the other window or command first.",
             ) from None
-        f.seek(0)
-        f.truncate()
-        f.write(str(os.getpid()))
-        f.flush()
+        with contextlib.suppress(OSError):  # the pid is a courtesy; a full disk must not stop us
+            f.seek(0)
+            f.truncate()
+            f.write(str(os.getpid()))
+            f.flush()
         self._file = f
 
     def release(self) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sqlite3
 import time
+import urllib.request
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +17,8 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
-from desktop_rag.core.errors import UserError
+from desktop_rag.core.errors import DiskFullError, UserError
+from desktop_rag.core.faults import checkpoint
 
 SCHEMA_VERSION = 1
 
@@ -114,14 +117,11 @@ class Store:
         self.readonly = readonly
         try:
             if readonly:
-                conn = sqlite3.connect(
-                    f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=30
-                )
+                uri = f"file:{urllib.request.pathname2url(str(path))}?mode=ro"  # '#', '%' quoted
+                conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
             else:
-                new = not path.exists()
+                _create_private(path)  # SQLite gives -wal and -shm the database file's mode
                 conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
-                if new:
-                    os.chmod(path, 0o600)
             conn.isolation_level = None  # we open transactions ourselves
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA busy_timeout = 30000")
@@ -129,6 +129,8 @@ class Store:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as exc:
+            if is_disk_full(exc, path.parent):
+                raise DiskFullError(str(path.parent)) from exc
             raise UserError(
                 f"The library database {path} cannot be opened: {exc}.",
                 "It may be damaged; delete the library and add the documents again.",
@@ -144,6 +146,8 @@ class Store:
         try:
             version = self.conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
+            if is_disk_full(exc, self.path.parent):
+                raise DiskFullError(str(self.path.parent)) from exc
             raise UserError(
                 f"{self.path} is not a library database ({exc}).",
                 "Delete the library folder or choose another library.",
@@ -167,10 +171,15 @@ class Store:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            # a failed COMMIT (disk full) may leave the transaction open: close it too
+            if self.conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+            if is_disk_full(exc, self.path.parent):
+                raise DiskFullError(str(self.path.parent)) from exc
             raise
-        self.conn.execute("COMMIT")
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
@@ -340,6 +349,7 @@ class Store:
                 "INSERT INTO chunks_fts(rowid, body, title) VALUES (?, ?, ?)",
                 [(cid, ch.fts_body, fts_title) for cid, ch in zip(added, chunks, strict=True)],
             )
+            checkpoint("document-commit")
         return doc_id, removed, added
 
     def remove_document(self, document_id: int) -> list[int]:
@@ -434,11 +444,92 @@ class Store:
         )
         return rows[0] if rows else None
 
+    # --- chats ------------------------------------------------------------------------------
+
+    def create_chat(self, title: str) -> int:
+        now = time.time()
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO chats(title, created_at, updated_at) VALUES (?, ?, ?)",
+                (title, now, now),
+            )
+        return int(cur.lastrowid or 0)
+
+    def add_message(
+        self, chat_id: int, role: str, content: str, sources: list[Any], meta: dict[str, Any]
+    ) -> int:
+        now = time.time()
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO messages(chat_id, role, content, sources, meta, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    chat_id,
+                    role,
+                    content,
+                    json.dumps(sources, ensure_ascii=False),
+                    json.dumps(meta, ensure_ascii=False),
+                    now,
+                ),
+            )
+            c.execute("UPDATE chats SET updated_at = ? WHERE id = ?", (now, chat_id))
+        return int(cur.lastrowid or 0)
+
+    def chats(self) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "SELECT c.*, (SELECT count(*) FROM messages m WHERE m.chat_id = c.id) AS messages "
+                "FROM chats c ORDER BY updated_at DESC, id DESC"
+            )
+        )
+
+    def chat(self, chat_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM chats WHERE id = ?", [chat_id]))
+        return rows[0] if rows else None
+
+    def messages(self, chat_id: int) -> list[dict[str, Any]]:
+        rows = list(
+            self.db.query("SELECT * FROM messages WHERE chat_id = ? ORDER BY id", [chat_id])
+        )
+        for row in rows:
+            row["sources"] = json.loads(row["sources"])
+            row["meta"] = json.loads(row["meta"])
+        return rows
+
+    def delete_chat(self, chat_id: int) -> None:
+        with self.transaction() as c:
+            c.execute("DELETE FROM messages WHERE chat_id = ?", (chat_id,))
+            c.execute("DELETE FROM chats WHERE id = ?", (chat_id,))
+
     def stats(self) -> dict[str, int]:
         docs, pages = self.conn.execute(
             "SELECT count(*), coalesce(sum(page_count), 0) FROM documents WHERE status = 'ready'"
         ).fetchone()
         return {"documents": int(docs), "pages": int(pages), "chunks": self.chunk_count()}
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty file readable by its owner only (from the first byte), unless it exists."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
+def is_disk_full(exc: BaseException, folder: Path) -> bool:
+    """Whether SQLite failed because the disk (or the user's quota) is full: SQLITE_FULL, or an
+    I/O error (growing -shm or -wal) while `folder`'s disk has next to no space left."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if not isinstance(exc, sqlite3.Error) or code is None:
+        return False
+    if code & 0xFF == sqlite3.SQLITE_FULL:
+        return True
+    if code & 0xFF in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN):
+        try:
+            return shutil.disk_usage(folder).free < 256 * 1024
+        except OSError:
+            return False
+    return False
 
 
 def _delete_chunks(c: sqlite3.Connection, ids: list[int]) -> None:

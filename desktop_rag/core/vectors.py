@@ -1,19 +1,32 @@
-"""The USearch index: a fast cache of the embeddings that SQLite keeps."""
+"""The USearch index: a fast cache of the embeddings that SQLite keeps.
+
+The file ends with a checksum of the index: a damaged index can crash USearch (it trusts the
+graph links it reads), so a file whose checksum does not match is never loaded; the index is
+rebuilt from the embeddings in SQLite instead."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
+import shutil
 import tempfile
 import threading
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
+from desktop_rag.core.errors import DiskFullError, as_user_error
+from desktop_rag.core.faults import checkpoint
 from desktop_rag.core.store import Store
 
 log = logging.getLogger(__name__)
+
+_MAGIC = b"desktop-rag vectors sha256 v1:"
+_TRAILER_SIZE = len(_MAGIC) + 32
+TEMP_PREFIX = ".vectors."
 
 
 class VectorIndex:
@@ -35,12 +48,17 @@ class VectorIndex:
         return len(self._index)
 
     def load(self) -> bool:
-        """Read the index file; False when it is missing or unreadable."""
+        """Read the index file; False when it is missing, unreadable or damaged."""
         if not self.path.exists():
             return False
         try:
             from usearch.index import Index
 
+            if not _checksum_ok(self.path):
+                log.warning(
+                    "vector index %s fails its checksum (damaged or older), rebuilding", self.path
+                )
+                return False
             meta = Index.metadata(str(self.path))
             if meta is None or int(meta.get("dimensions", -1)) != self.dim:
                 log.warning("vector index %s has the wrong shape, rebuilding", self.path)
@@ -116,17 +134,30 @@ class VectorIndex:
     def save(self) -> None:
         """Write to a temporary file, then rename over the old one: never a half-written index."""
         with self._lock:
-            fd, tmp = tempfile.mkstemp(prefix=".vectors.", suffix=".tmp", dir=self.path.parent)
-            os.close(fd)
+            fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=self.path.parent)
+            os.close(fd)  # mkstemp made it owner-only
             try:
-                self._index.save(tmp)
-                with open(tmp, "rb") as f:
+                try:
+                    self._index.save(tmp)
+                except RuntimeError as exc:  # USearch does not say why; a full disk is likely
+                    needed = int(self._index.serialized_length) + _TRAILER_SIZE
+                    if shutil.disk_usage(self.path.parent).free < needed:
+                        raise DiskFullError(str(self.path.parent)) from exc
+                    raise
+                with open(tmp, "r+b") as f:
+                    digest = _sha256_of(f, os.fstat(f.fileno()).st_size)
+                    f.seek(0, os.SEEK_END)
+                    f.write(_MAGIC + digest)
+                    f.flush()
                     os.fsync(f.fileno())
-                os.chmod(tmp, 0o600)
+                checkpoint("vector-save")
                 os.replace(tmp, self.path)
-            except BaseException:
+            except BaseException as exc:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
+                user_error = as_user_error(exc) if isinstance(exc, OSError) else None
+                if user_error is not None:
+                    raise user_error from exc
                 raise
             self.dirty = False
 
@@ -134,3 +165,35 @@ class VectorIndex:
         with self._lock:
             self._index = self._new()
             self.dirty = True
+
+
+def remove_stale_temp_files(folder: Path) -> None:
+    """Delete index files a crash left half-written (call with the library's lock held)."""
+    for stale in folder.glob(f"{TEMP_PREFIX}*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+
+
+def _sha256_of(f: BinaryIO, length: int) -> bytes:
+    h = hashlib.sha256()
+    f.seek(0)
+    left = length
+    while left > 0:
+        block = f.read(min(left, 1 << 20))
+        if not block:
+            break
+        h.update(block)
+        left -= len(block)
+    return h.digest()
+
+
+def _checksum_ok(path: Path) -> bool:
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size <= _TRAILER_SIZE:
+            return False
+        f.seek(size - _TRAILER_SIZE)
+        trailer = f.read(_TRAILER_SIZE)
+        if not trailer.startswith(_MAGIC):
+            return False
+        return _sha256_of(f, size - _TRAILER_SIZE) == trailer[len(_MAGIC) :]

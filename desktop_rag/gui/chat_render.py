@@ -1,0 +1,79 @@
+"""An exchange as safe Markdown: model and document text can neither inject HTML nor links;
+the only links are our own citation links."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\(([^)\n]*)\)")
+_AUTOLINK = re.compile(r"<([a-zA-Z][a-zA-Z0-9+.-]*:[^>\s]*)>")
+_CITE = re.compile(r"\[(\d{1,3})\]")
+_URL = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*)://")
+
+
+def defang(text: str) -> str:
+    """Untrusted text as Markdown that renders no links, images or raw HTML."""
+    text = _MD_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", text)
+    text = _AUTOLINK.sub(lambda m: m.group(1), text)
+    text = text.replace("\\", "\\\\").replace("<", "\\<")
+    # bare URLs would be auto-linked by some Markdown readers: break the scheme
+    return _URL.sub(lambda m: f"{m.group(1)}:\u200b//", text)
+
+
+def plain(text: str) -> str:
+    """Untrusted text shown literally: every Markdown control character escaped."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|>~<])", r"\\\1", " ".join(text.split()))
+
+
+def answer_markdown(index: int, text: str, numbers: set[int]) -> str:
+    """The answer with each valid [n] turned into a link to source n of message `index`."""
+    safe = defang(text)
+    return _CITE.sub(
+        lambda m: (
+            f"[\\[{m.group(1)}\\]](cite:{index}:{m.group(1)})"
+            if int(m.group(1)) in numbers
+            else m.group(0)
+        ),
+        safe,
+    )
+
+
+def exchange_markdown(index: int, question: str, answer: dict[str, Any] | None) -> str:
+    """One question and its answer (still streaming when answer['streaming'])."""
+    parts = [f"**You:** {plain(question)}", ""]
+    if answer is None:
+        return "\n".join(parts)
+    status = answer.get("status", "")
+    sources = answer.get("sources", [])
+    numbers = {s["number"] for s in sources}
+    text = answer.get("text", "")
+    if answer.get("streaming"):
+        parts.append(defang(text) + " ▍")
+        return "\n".join(parts)
+    if status in ("answered", "no_model", "cancelled"):
+        parts.append(
+            answer_markdown(index, text, numbers)
+            if status != "no_model"
+            else plain(text.split("\n", 1)[0])
+        )
+    else:
+        parts.append(f"**{plain(text)}**")
+    if answer.get("note"):
+        parts += ["", f"*{plain(answer['note'])}*"]
+    cited = set(answer.get("cited", []))
+    shown = [s for s in sources if s["number"] in cited] if status == "answered" else sources
+    if shown:
+        label = "Closest passages" if status == "not_found" else "Sources"
+        parts += ["", f"**{label}:**", ""]
+        for s in shown:
+            snippet = " ".join(s["text"].split())
+            snippet = snippet[:180] + ("…" if len(snippet) > 180 else "")
+            parts.append(
+                f"- [\\[{s['number']}\\] {plain(s['title'])}, p. {s['page']}]"
+                f"(cite:{index}:{s['number']})"
+                f" — {plain(snippet)}"
+            )
+    if status == "cancelled":
+        parts += ["", "*Stopped.*"]
+    return "\n".join(parts)

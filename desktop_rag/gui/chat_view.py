@@ -1,0 +1,218 @@
+"""The centre: past chats, the transcript with clickable citations, and the question box."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QKeyEvent, QTextDocument
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QStackedWidget,
+    QStyle,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_rag.gui.chat_render import exchange_markdown
+
+EMPTY_LIBRARY = "Drop files or folders anywhere on this window to add them to the library."
+GUIDE_HINT = "Or ask the user guide something first, such as “How do I add a bigger model?”"
+EMPTY_CHAT = (
+    "Ask a question about your documents below. "
+    "Answers cite their sources: click [1] to see the passage."
+)
+
+
+class QuestionEdit(QPlainTextEdit):
+    """Enter asks; Shift+Enter starts a new line."""
+
+    submitted = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
+            event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        ):
+            self.submitted.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class ChatList(QWidget):
+    """Past chats of the library: pick one, start a new one, delete one."""
+
+    chat_chosen = Signal(int)
+    new_chat = Signal()
+    delete_chat = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.list = QListWidget()
+        self.list.itemClicked.connect(
+            lambda item: self.chat_chosen.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+        )
+        title = QLabel("Chats")
+        title.setObjectName("sectionTitle")
+        new = QToolButton()
+        new.setText("+")
+        new.setToolTip("New chat (Ctrl+N)")
+        new.setAutoRaise(True)
+        new.clicked.connect(self.new_chat.emit)
+        delete = QToolButton()
+        delete.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_TrashIcon))
+        delete.setToolTip("Delete the selected chat")
+        delete.setAutoRaise(True)
+        delete.clicked.connect(self._delete)
+        row = QHBoxLayout()
+        row.addWidget(title, 1)
+        row.addWidget(new)
+        row.addWidget(delete)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 8)
+        layout.addLayout(row)
+        layout.addWidget(self.list, 1)
+
+    def set_chats(self, chats: list[dict[str, Any]], current: int | None) -> None:
+        self.list.clear()
+        for c in chats:
+            item = QListWidgetItem(c["title"] or "Untitled chat")
+            item.setData(Qt.ItemDataRole.UserRole, c["id"])
+            item.setToolTip(c["title"])
+            self.list.addItem(item)
+            if c["id"] == current:
+                item.setSelected(True)
+
+    def _delete(self) -> None:
+        items = self.list.selectedItems()
+        if items:
+            self.delete_chat.emit(int(items[0].data(Qt.ItemDataRole.UserRole)))
+
+
+class ChatView(QWidget):
+    ask = Signal(str)
+    stop = Signal()
+    citation_clicked = Signal(dict)  # the source
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.exchanges: list[dict[str, Any]] = []  # {"question": str, "answer": dict | None}
+        self.transcript = QTextBrowser()
+        self.transcript.setOpenLinks(False)
+        self.transcript.setOpenExternalLinks(False)
+        self.transcript.anchorClicked.connect(self._anchor)
+        self.empty = QLabel(EMPTY_CHAT)
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setObjectName("placeholder")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.transcript)
+
+        self.question = QuestionEdit()
+        self.question.setPlaceholderText(
+            "Ask a question about your documents…  (Enter asks, Shift+Enter: new line)"
+        )
+        self.question.setFixedHeight(72)
+        self.question.submitted.connect(self._submit)
+        self.ask_btn = QPushButton("Ask")
+        self.ask_btn.setDefault(True)
+        self.ask_btn.clicked.connect(self._submit)
+        self.stop_btn = QPushButton("Stop")
+        self.stop_btn.setToolTip("Stop the answer (Esc)")
+        self.stop_btn.setEnabled(False)
+        self.stop_btn.clicked.connect(self.stop.emit)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.ask_btn)
+        buttons.addWidget(self.stop_btn)
+        row = QHBoxLayout()
+        row.addWidget(self.question, 1)
+        row.addLayout(buttons)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 8, 4, 8)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(row)
+
+    # --- state ---
+
+    def set_busy(self, busy: bool) -> None:
+        self.ask_btn.setEnabled(not busy)
+        self.stop_btn.setEnabled(busy)
+
+    def set_empty_text(self, library_empty: bool, guide: bool = False) -> None:
+        """`library_empty`: none of the user's own documents yet; `guide`: the user guide is
+        in the library (it can be asked at once)."""
+        text = EMPTY_LIBRARY if library_empty else EMPTY_CHAT
+        self.empty.setText(f"{text}\n\n{GUIDE_HINT}" if library_empty and guide else text)
+
+    def load(self, messages: list[dict[str, Any]]) -> None:
+        """Show a stored chat."""
+        self.exchanges = []
+        for m in messages:
+            if m["role"] == "user":
+                self.exchanges.append({"question": m["content"], "answer": None})
+            elif self.exchanges:
+                meta = m.get("meta", {})
+                self.exchanges[-1]["answer"] = {
+                    "text": m["content"],
+                    "status": meta.get("status", "answered"),
+                    "note": meta.get("note", ""),
+                    "sources": m["sources"],
+                    "cited": [s["number"] for s in m["sources"] if s.get("cited")],
+                }
+        self.render()
+
+    def begin(self, question: str) -> None:
+        self.exchanges.append(
+            {"question": question, "answer": {"text": "", "streaming": True, "sources": []}}
+        )
+        self.render()
+
+    def append_text(self, piece: str) -> None:
+        if self.exchanges and self.exchanges[-1]["answer"] is not None:
+            self.exchanges[-1]["answer"]["text"] += piece
+            self.render()
+
+    def finish(self, answer: dict[str, Any]) -> None:
+        if self.exchanges:
+            self.exchanges[-1]["answer"] = answer
+            self.render()
+
+    def render(self) -> None:
+        if not self.exchanges:
+            self.stack.setCurrentWidget(self.empty)
+            return
+        self.stack.setCurrentWidget(self.transcript)
+        bar = self.transcript.verticalScrollBar()
+        at_bottom = bar.value() >= bar.maximum() - 4
+        md = "\n\n---\n\n".join(
+            exchange_markdown(i, e["question"], e["answer"]) for i, e in enumerate(self.exchanges)
+        )
+        self.transcript.document().setMarkdown(md, QTextDocument.MarkdownFeature.MarkdownNoHTML)
+        if at_bottom:
+            bar.setValue(bar.maximum())
+
+    def _submit(self) -> None:
+        text = self.question.toPlainText().strip()
+        if text and self.ask_btn.isEnabled():
+            self.question.clear()
+            self.ask.emit(text)
+
+    def _anchor(self, url: QUrl) -> None:
+        if url.scheme() != "cite":
+            return  # no other links exist; never open anything else
+        try:
+            index, number = (int(x) for x in url.path().split(":"))
+        except ValueError:
+            return
+        answer = self.exchanges[index]["answer"] if index < len(self.exchanges) else None
+        for s in (answer or {}).get("sources", []):
+            if s["number"] == number:
+                self.citation_clicked.emit(s)
+                return

@@ -1,0 +1,131 @@
+"""The left panel: libraries, and the current library's documents with their status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QStyle,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+STATUS_TEXT = {"queued": "queued", "indexing": "indexing…", "ready": "ready", "failed": "failed"}
+
+
+class LibraryPanel(QWidget):
+    library_chosen = Signal(str)
+    new_library = Signal()
+    rename_library = Signal()
+    delete_library = Signal()
+    remove_documents = Signal(list)  # document ids
+    reindex_documents = Signal(list)  # paths
+    open_document = Signal(str)  # path
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.combo = QComboBox()
+        self.combo.setToolTip("The current library")
+        self.combo.activated.connect(lambda _i: self.library_chosen.emit(self.combo.currentText()))
+        row = QHBoxLayout()
+        row.addWidget(self.combo, 1)
+        for text, tip, signal in (
+            ("+", "New library… (Ctrl+Shift+N)", self.new_library),
+            ("✎", "Rename library…", self.rename_library),
+            ("", "Delete library…", self.delete_library),
+        ):
+            b = QToolButton()
+            b.setText(text)
+            if not text:
+                b.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_TrashIcon))
+            b.setToolTip(tip)
+            b.setAutoRaise(True)
+            b.clicked.connect(signal.emit)
+            row.addWidget(b)
+
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Document", "Pages", "Status"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._menu)
+        self.tree.itemDoubleClicked.connect(
+            lambda item, _c: self.open_document.emit(item.data(0, Qt.ItemDataRole.UserRole + 1))
+        )
+        header = self.tree.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.summary = QLabel("")
+        self.summary.setObjectName("muted")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 4, 8)
+        title = QLabel("Library")
+        title.setObjectName("sectionTitle")
+        layout.addWidget(title)
+        layout.addLayout(row)
+        docs = QLabel("Documents")
+        docs.setObjectName("sectionTitle")
+        layout.addWidget(docs)
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(self.summary)
+
+    def set_libraries(self, names: list[str], current: str) -> None:
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        self.combo.addItems(names)
+        self.combo.setCurrentText(current)
+        self.combo.blockSignals(False)
+
+    def set_documents(self, docs: list[dict[str, Any]], indexing: str = "") -> None:
+        """Show documents; `indexing` is the path being indexed right now."""
+        selected = {i.data(0, Qt.ItemDataRole.UserRole) for i in self.tree.selectedItems()}
+        self.tree.clear()
+        for d in docs:
+            status = "indexing" if d["path"] == indexing and d["status"] != "ready" else d["status"]
+            item = QTreeWidgetItem(
+                [
+                    d["title"] or Path(d["path"]).name,
+                    str(d["page_count"] or ""),
+                    STATUS_TEXT.get(status, status),
+                ]
+            )
+            item.setData(0, Qt.ItemDataRole.UserRole, d["id"])
+            item.setData(0, Qt.ItemDataRole.UserRole + 1, d["path"])
+            tip = d["path"]
+            if d.get("error"):
+                tip += f"\n\n{d['error']}"
+                item.setToolTip(2, d["error"])
+            item.setToolTip(0, tip)
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+            if status == "failed":
+                item.setForeground(2, Qt.GlobalColor.red)
+            elif d.get("error"):
+                item.setText(2, "ready (newer version failed)")
+            self.tree.addTopLevelItem(item)
+            if d["id"] in selected:
+                item.setSelected(True)
+
+    def _menu(self, pos: Any) -> None:
+        items = self.tree.selectedItems()
+        if not items:
+            return
+        ids = [i.data(0, Qt.ItemDataRole.UserRole) for i in items]
+        paths = [i.data(0, Qt.ItemDataRole.UserRole + 1) for i in items]
+        menu = QMenu(self)
+        menu.addAction("Open file", lambda: self.open_document.emit(paths[0]))
+        menu.addAction("Re-index", lambda: self.reindex_documents.emit(paths))
+        menu.addSeparator()
+        menu.addAction("Remove from library", lambda: self.remove_documents.emit(ids))
+        menu.exec(self.tree.viewport().mapToGlobal(pos))

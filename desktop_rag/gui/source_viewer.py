@@ -1,0 +1,317 @@
+"""The source viewer: the cited page rendered with PyMuPDF and the passage highlighted; text
+documents shown as text with the passage highlighted."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QRectF, Qt, QUrl, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QImage,
+    QPainter,
+    QPixmap,
+    QTextCharFormat,
+    QTextCursor,
+)
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QStackedWidget,
+    QTextEdit,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_rag.core.loaders import LAYOUT_SUFFIXES
+
+log = logging.getLogger(__name__)
+
+HIGHLIGHT = QColor(255, 200, 0, 110)  # the sentences that answer
+CONTEXT = QColor(255, 200, 0, 40)  # the rest of the cited passage
+LAYOUT_KINDS = set(LAYOUT_SUFFIXES.values())
+
+
+class SourceViewer(QWidget):
+    """Shows one page of one document; `show_source` opens a cited passage."""
+
+    message = Signal(str)
+
+    def __init__(self, page_text: Any = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._page_text = page_text  # (document_id, page) -> text, for text documents
+        self.source: dict[str, Any] | None = None
+        self.page_number = 1
+        self.page_count = 0
+        self.zoom = 1.0
+        self.fit_width = True
+        self._doc: Any = None
+        self._doc_path = ""
+        self.rendered: QImage | None = None
+        self.highlight_rects: list[QRectF] = []
+
+        self.title = QLabel("No source open")
+        self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.title.setObjectName("viewerTitle")
+        bar = QHBoxLayout()
+        self.prev_btn = self._button("‹", "Previous page (PgUp)", self.prev_page)
+        self.next_btn = self._button("›", "Next page (PgDown)", self.next_page)
+        self.page_label = QLabel("")
+        self.zoom_out_btn = self._button("−", "Zoom out (Ctrl+-)", lambda: self.zoom_by(1 / 1.2))
+        self.zoom_in_btn = self._button("+", "Zoom in (Ctrl++)", lambda: self.zoom_by(1.2))
+        self.fit_btn = self._button("↔", "Fit width", self.set_fit_width)
+        self.open_btn = self._button("Open", "Open in the system viewer", self.open_external)
+        for w in (self.prev_btn, self.page_label, self.next_btn):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        for w in (self.zoom_out_btn, self.zoom_in_btn, self.fit_btn, self.open_btn):
+            bar.addWidget(w)
+
+        self.image_label = QLabel()
+        self.image_label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(self.image_label)
+        self.text_view = QTextEdit()
+        self.text_view.setReadOnly(True)
+        self.text_view.setAcceptRichText(False)
+        self.placeholder = QLabel("Click a citation such as [1] to see the passage here.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setObjectName("placeholder")
+        self.stack = QStackedWidget()
+        for w in (self.placeholder, self.scroll, self.text_view):
+            self.stack.addWidget(w)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.title)
+        layout.addLayout(bar)
+        layout.addWidget(self.stack, 1)
+        self._update_controls()
+
+    def _button(self, text: str, tip: str, slot: Any) -> QToolButton:
+        b = QToolButton()
+        b.setText(text)
+        b.setToolTip(tip)
+        b.setAutoRaise(True)
+        b.clicked.connect(slot)
+        return b
+
+    # --- opening ---
+
+    def show_source(self, source: dict[str, Any]) -> None:
+        """Open the source's page with its passage highlighted."""
+        self.source = source
+        self.page_number = int(source.get("page", 1))
+        self.title.setText(f"{source.get('title', '')} — p. {self.page_number}")
+        if source.get("kind") in LAYOUT_KINDS:
+            if not self._open_document(source["path"]):
+                return
+            self.stack.setCurrentWidget(self.scroll)
+            self.render_page()
+            self._scroll_to_highlight()
+        else:
+            self._show_text()
+        self._update_controls()
+
+    def _open_document(self, path: str) -> bool:
+        if self._doc is not None and self._doc_path == path:
+            return True
+        self.close_document()
+        import pymupdf
+
+        try:
+            doc = pymupdf.open(path)
+            if doc.needs_pass:
+                doc.close()
+                raise RuntimeError("the file is protected by a password")
+        except Exception as exc:
+            self.message.emit(f"Cannot open {Path(path).name}: {exc}")
+            self.placeholder.setText(
+                f"The file {Path(path).name} cannot be shown ({exc}). It may have been moved "
+                "or deleted; the indexed text is still searchable."
+            )
+            self.stack.setCurrentWidget(self.placeholder)
+            return False
+        self._doc, self._doc_path = doc, path
+        self.page_count = doc.page_count
+        return True
+
+    def close_document(self) -> None:
+        if self._doc is not None:
+            self._doc.close()
+        self._doc, self._doc_path, self.page_count = None, "", 0
+
+    def _show_text(self) -> None:
+        assert self.source is not None
+        text = (
+            self._page_text(self.source["document_id"], self.page_number)
+            if self._page_text
+            else None
+        )
+        if text is None:
+            text = self.source.get("text", "")
+        self.text_view.setPlainText(text)
+        self.stack.setCurrentWidget(self.text_view)
+        start, end = int(self.source.get("char_start", 0)), int(self.source.get("char_end", 0))
+        if self.page_number == int(self.source.get("page", 0)) and end > start:
+            cursor = QTextCursor(self.text_view.document())
+            cursor.setPosition(start)
+            cursor.setPosition(min(end, len(text)), QTextCursor.MoveMode.KeepAnchor)
+            focus = self.source.get("focus") or []
+            selections = [_selection(cursor, CONTEXT if focus else HIGHLIGHT)]
+            for a, b in focus:
+                c = QTextCursor(self.text_view.document())
+                c.setPosition(min(a, len(text)))
+                c.setPosition(min(b, len(text)), QTextCursor.MoveMode.KeepAnchor)
+                selections.append(_selection(c, HIGHLIGHT))
+            self.text_view.setExtraSelections(selections)
+            caret = QTextCursor(self.text_view.document())
+            caret.setPosition(start)
+            self.text_view.setTextCursor(caret)
+            self.text_view.ensureCursorVisible()
+        else:
+            self.text_view.setExtraSelections([])
+
+    # --- rendering ---
+
+    def _scale(self) -> float:
+        """Pixels per PDF point: the screen's DPI times the zoom, or what fits the width."""
+        dpi = self.logicalDpiX() or 96
+        if self.fit_width and self._doc is not None:
+            page = self._doc.load_page(self.page_number - 1)
+            available = max(200, self.scroll.viewport().width() - 16)
+            return available / max(1.0, page.rect.width)
+        return self.zoom * dpi / 72.0
+
+    def render_page(self) -> None:
+        if self._doc is None:
+            return
+        import pymupdf
+
+        self.page_number = max(1, min(self.page_number, self.page_count))
+        page = self._doc.load_page(self.page_number - 1)
+        scale = self._scale()
+        ratio = self.devicePixelRatioF() or 1.0
+        pix = page.get_pixmap(matrix=pymupdf.Matrix(scale * ratio, scale * ratio), alpha=False)
+        image = QImage(
+            pix.samples, pix.width, pix.height, pix.stride, QImage.Format.Format_RGB888
+        ).copy()
+        self.highlight_rects = []
+        if self.source and int(self.source.get("page", 0)) == self.page_number:
+            spans = [s for s in self.source.get("spans", []) if int(s[0]) == self.page_number]
+            focus = _focus_spans(page, self.page_number, self.source.get("focus") or [])
+            painter = QPainter(image)
+            painter.setPen(Qt.PenStyle.NoPen)
+            for color, group in (
+                ((CONTEXT, spans), (HIGHLIGHT, focus)) if focus else ((HIGHLIGHT, spans),)
+            ):
+                painter.setBrush(color)
+                for span in group:
+                    x0, y0, x1, y1 = (float(v) * scale * ratio for v in span[1:5])
+                    rect = QRectF(x0 - 1, y0 - 1, x1 - x0 + 2, y1 - y0 + 2)
+                    painter.drawRect(rect)
+                    self.highlight_rects.append(rect)
+            painter.end()
+        image.setDevicePixelRatio(ratio)
+        self.rendered = image
+        self.image_label.setPixmap(QPixmap.fromImage(image))
+        self._update_controls()
+
+    def _scroll_to_highlight(self) -> None:
+        if self.highlight_rects:
+            ratio = self.devicePixelRatioF() or 1.0
+            y = int(min(r.top() for r in self.highlight_rects) / ratio)
+            self.scroll.verticalScrollBar().setValue(max(0, y - 60))
+
+    # --- controls ---
+
+    def zoom_by(self, factor: float) -> None:
+        if self._doc is None:
+            return
+        current = self._scale() * 72.0 / (self.logicalDpiX() or 96)  # what is shown now
+        self.fit_width = False
+        self.zoom = max(0.25, min(6.0, current * factor))
+        self.render_page()
+
+    def set_fit_width(self) -> None:
+        self.fit_width = True
+        self.render_page()
+
+    def prev_page(self) -> None:
+        self._go(self.page_number - 1)
+
+    def next_page(self) -> None:
+        self._go(self.page_number + 1)
+
+    def _go(self, number: int) -> None:
+        if self.source is None:
+            return
+        if self._doc is not None:
+            if 1 <= number <= self.page_count:
+                self.page_number = number
+                self.render_page()
+                self.scroll.verticalScrollBar().setValue(0)
+        elif (
+            self._page_text is not None
+            and number >= 1
+            and self._page_text(self.source["document_id"], number) is not None
+        ):
+            self.page_number = number
+            self._show_text()
+        self.title.setText(f"{self.source.get('title', '')} — p. {self.page_number}")
+        self._update_controls()
+
+    def open_external(self) -> None:
+        if self.source:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(self.source["path"]))
+
+    def _update_controls(self) -> None:
+        has = self.source is not None
+        layout = self._doc is not None
+        self.page_label.setText(
+            f"{self.page_number} / {self.page_count}"
+            if layout
+            else (f"p. {self.page_number}" if has else "")
+        )
+        for b in (self.prev_btn, self.next_btn, self.open_btn):
+            b.setEnabled(has)
+        for b in (self.zoom_in_btn, self.zoom_out_btn, self.fit_btn):
+            b.setEnabled(layout)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        if self.fit_width and self._doc is not None:
+            self.render_page()
+
+
+def _focus_spans(page: Any, number: int, focus: list[list[int]]) -> list[list[float]]:
+    """Rectangles of the focus sentences, found again in the page's words (the same
+    extraction that built the page text at indexing time)."""
+    if not focus:
+        return []
+    from desktop_rag.core.chunking import rects_for
+    from desktop_rag.core.loaders import ParsedPage, words_to_text
+
+    text, positions = words_to_text(page.get_text("words", sort=False))
+    parsed = ParsedPage(number, 0.0, 0.0, text, positions)
+    rects: list[list[float]] = []
+    for start, end in focus:
+        rects.extend(rects_for(parsed, start, end))
+    return rects
+
+
+def _selection(cursor: QTextCursor, color: QColor) -> QTextEdit.ExtraSelection:
+    fmt = QTextCharFormat()
+    fmt.setBackground(color)
+    selection = QTextEdit.ExtraSelection()
+    selection.cursor = cursor  # type: ignore[attr-defined]
+    selection.format = fmt  # type: ignore[attr-defined]
+    return selection

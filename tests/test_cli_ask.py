@@ -1,0 +1,66 @@
+"""`desktop-rag ask` as a user runs it, with every network connection refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import docgen
+
+NO_NETWORK = """
+import socket
+
+def _refuse(*args, **kwargs):
+    raise OSError("network disabled by the test")
+
+socket.socket.connect = _refuse
+socket.socket.connect_ex = _refuse
+socket.getaddrinfo = _refuse
+socket.create_connection = _refuse
+"""
+
+
+def run(args: list[str], home: Path, offline_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DESKTOP_RAG_HOME": str(home)}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(offline_dir), env.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, "-m", "desktop_rag", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+
+
+def test_ask_cites_page_12_and_says_not_found_offline(tmp_path: Path, isolated_home: Path):
+    offline = tmp_path / "offline"
+    offline.mkdir()
+    (offline / "sitecustomize.py").write_text(NO_NETWORK)
+    pdf = docgen.fifty_page_pdf(tmp_path / "manual.pdf")
+    proc = run(["ingest", str(pdf), "-l", "Docs", "-q"], isolated_home, offline)
+    assert proc.returncode == 0, proc.stderr
+
+    proc = run(
+        ["ask", "How long is the Harwick Bridge?", "-l", "Docs", "--json"], isolated_home, offline
+    )
+    assert proc.returncode == 0, proc.stderr
+    answer = json.loads(proc.stdout)
+    assert answer["status"] == "answered"
+    assert answer["citations"] and {c["page"] for c in answer["citations"]} == {12}
+
+    proc = run(["ask", "What is the capital of Peru?", "-l", "Docs"], isolated_home, offline)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("I could not find this in your documents.")
+
+    proc = run(
+        ["ask", "and when did it open?", "-l", "Docs", "--chat", "1", "--json"],
+        isolated_home,
+        offline,
+    )
+    assert proc.returncode == 0, proc.stderr
+    follow = json.loads(proc.stdout)
+    assert follow["chat_id"] == 1
+    assert follow["retrieval_query"].startswith("How long is the Harwick Bridge?")

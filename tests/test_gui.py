@@ -1,0 +1,303 @@
+"""The window end to end, offscreen, with the real bundled models."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import docgen
+import pytest
+
+pytest.importorskip("PySide6.QtWidgets")
+
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+
+class StallDetector:
+    """Ticks every 10 ms on the GUI thread; the longest gap is the worst freeze."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self.where = self._where = ""
+        self._last = time.monotonic()
+        self.timer = QTimer()
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        if now - self._last > self.worst:
+            self.worst = now - self._last
+            self.where = self._where
+        self._last = now
+        # where the GUI thread was just before the longest gap, for the failure message
+        self._where = "".join(traceback.format_stack(sys._getframe(1))[-4:])
+
+    def start(self) -> None:
+        self.worst = 0.0
+        self._last = time.monotonic()
+        self.timer.start()
+
+    def stop(self) -> float:
+        self.timer.stop()
+        return self.worst
+
+
+@pytest.fixture(scope="module")
+def gui_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("gui-home")
+
+
+@pytest.fixture
+def isolated_home(gui_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The window keeps one data directory for the whole module."""
+    monkeypatch.setenv("DESKTOP_RAG_HOME", str(gui_home))
+    return gui_home
+
+
+@pytest.fixture(scope="module")
+def docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("gui-docs")
+    docgen.fifty_page_pdf(d / "field-notes.pdf")
+    docgen.korean_pdf(d / "rules.pdf")
+    (d / "broken.pdf").write_bytes(b"%PDF-1.4 this is not a pdf at all")
+    return d
+
+
+@pytest.fixture(scope="module")
+def window(qapp, gui_home: Path):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DESKTOP_RAG_HOME", str(gui_home))
+        from desktop_rag.gui.app import create_app
+        from desktop_rag.gui.main_window import MainWindow
+
+        create_app([])
+        w = MainWindow()
+        w.resize(1300, 800)
+        w.show()
+        deadline = time.monotonic() + 300
+        # start-up loads the models in the background; the freeze checks below are about
+        # ingestion and answering
+        while (
+            w.library is None or w.ask_lane.busy or w.index_lane.busy
+        ) and time.monotonic() < deadline:
+            QApplication.processEvents()
+            time.sleep(0.02)
+        yield w
+        w.close()
+
+
+def _drop(widget, paths: list[Path]) -> None:
+    """A drag that enters `widget` and drops file URLs, as a file manager does."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    enter = QDragEnterEvent(
+        QPoint(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted()
+    event = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(widget, event)
+
+
+def _statuses(window) -> dict[str, str]:
+    tree = window.library_panel.tree
+    return {
+        tree.topLevelItem(i).text(0): tree.topLevelItem(i).text(2)
+        for i in range(tree.topLevelItemCount())
+    }
+
+
+def test_first_run_creates_my_documents_with_an_empty_state(window):
+    assert window.library.name == "My documents"
+    assert "Drop files" in window.chat_view.empty.text()
+    assert window.chat_view.stack.currentWidget() is window.chat_view.empty
+
+
+def test_first_run_adds_the_user_guide_and_help_opens_it(window, qtbot):
+    qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=300_000)
+    assert _statuses(window)["desktop-rag user guide"] == "ready"
+    assert "How do I add a bigger model?" in window.chat_view.empty.text()
+    help_menu = window.menuBar().actions()[-1].menu()
+    guide = next(a for a in help_menu.actions() if a.text() == "&User guide")
+    guide.trigger()
+    viewer = window.viewer
+    assert viewer.page_count >= 2 and viewer.page_number == 1 and viewer.rendered is not None
+    assert "user guide" in viewer.title.text()
+
+
+def test_drop_ingests_files_and_reports_the_corrupt_one(window, docs: Path, qtbot):
+    stalls = StallDetector()
+    stalls.start()
+    _drop(window.chat_view.question.viewport(), [docs])  # anywhere, even on the text box
+    qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=300_000)
+    worst = stalls.stop()
+    statuses = _statuses(window)
+    assert statuses["Field Notes of Many Trades"] == "ready"
+    assert statuses["회사 규정"] == "ready"
+    assert statuses["broken"] == "failed"
+    summary = window._summary
+    assert summary is not None and summary.isVisible() and not summary.isModal()
+    assert "broken.pdf" in summary.text.toPlainText()
+    assert worst < 0.1, (
+        f"the GUI thread froze for {worst * 1000:.0f} ms during ingestion {stalls.where}"
+    )
+    summary.close()
+
+
+def test_ask_streams_cites_and_opens_the_highlighted_page(window, qtbot):
+    qtbot.waitUntil(lambda: window._ask_state.generator is not None, timeout=120_000)
+    batches: list[str] = []
+    window.chat_view.append_text = _spy(window.chat_view.append_text, batches)
+    stalls = StallDetector()
+    stalls.start()
+    window.chat_view.question.setPlainText("How long is the Harwick Bridge?")
+    qtbot.keyClick(window.chat_view.question, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window._ask_task is None, timeout=300_000)
+    worst = stalls.stop()
+    answer = window.chat_view.exchanges[-1]["answer"]
+    assert answer["status"] == "answered", answer
+    assert len(batches) > 1  # the text arrived in several batches
+    assert answer["cited"]
+    assert (
+        "cite:0:" in window.chat_view.transcript.document().toMarkdown()
+        or window.chat_view.transcript.toHtml().count("cite:0:") > 0
+    )
+    window.chat_view._anchor(QUrl(f"cite:0:{answer['cited'][0]}"))
+    viewer = window.viewer
+    assert viewer.page_number == 12 and viewer.rendered is not None
+    inside, outside = _highlight_pixels(viewer)
+    assert inside > 500 and outside == 0
+    assert worst < 0.1, f"the GUI thread froze for {worst * 1000:.0f} ms while answering"
+    assert window.chat_list.list.count() == 1
+
+
+def test_stop_cancels_the_answer(window, qtbot):
+    window.chat_view.question.setPlainText("What did the glassblowers and the bakers study?")
+    window.chat_view._submit()
+    qtbot.waitUntil(
+        lambda: window._ask_task is None or bool(window.chat_view.exchanges[-1]["answer"]["text"]),
+        timeout=300_000,
+    )
+    started = time.monotonic()
+    window.stop_answer()
+    assert time.monotonic() - started < 0.5
+    assert window.chat_view.stop_btn.isEnabled() is False
+    assert window.chat_view.exchanges[-1]["answer"]["status"] in ("cancelled", "answered")
+
+
+def test_cancel_stops_ingestion_and_keeps_what_was_done(window, tmp_path: Path, qtbot):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(6):
+        docgen.make_pdf(
+            folder / f"doc{i}.pdf", [f"Document {i} talks about subject {i}. " * 40] * 3
+        )
+    window.ingest([str(folder)])
+    qtbot.waitUntil(lambda: window.progress.isVisible(), timeout=10_000)
+    window.cancel_ingest()
+    qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=120_000)
+    assert not window.cancel_btn.isVisible()
+    with window.library.store.conn:  # the store is consistent after a cancel
+        pass
+    assert len(window.library.vectors) == window.library.store.chunk_count()
+
+
+def test_open_with_adds_the_file_and_shows_it(window, tmp_path: Path, qtbot):
+    """`desktop-rag open FILE` (the file manager's "Open with"): added and shown at once."""
+    pdf = docgen.make_pdf(tmp_path / "opened.pdf", ["The ferry to Osk leaves at noon."] * 2)
+    window._add_and_show([str(pdf)])
+    assert window.viewer.page_count == 2 and window.viewer.rendered is not None
+    qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=300_000)
+    assert _statuses(window)["opened"] == "ready"
+
+
+def test_about_names_the_versions_of_the_app_qt_llama_cpp_and_the_models(
+    window, qtbot, monkeypatch
+):
+    import importlib.metadata
+
+    from PySide6.QtCore import qVersion
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop_rag import __version__
+
+    qtbot.waitUntil(lambda: window._ask_state.generator is not None, timeout=120_000)
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "about", lambda _parent, _title, text: shown.append(text))
+    window.about()
+    text = shown[0]
+    assert f"desktop-rag {__version__}" in text and f"Qt {qVersion()}" in text
+    assert f"llama-cpp-python {importlib.metadata.version('llama-cpp-python')}" in text
+    assert "SmolLM2-135M-Instruct" in text and "all-MiniLM-L6-v2" in text
+
+
+def _spy(fn, seen: list[str]):
+    def wrapper(piece: str) -> None:
+        seen.append(piece)
+        fn(piece)
+
+    return wrapper
+
+
+def _highlight_pixels(viewer) -> tuple[int, int]:
+    """Highlight-coloured pixels inside the cited rectangles, and elsewhere on the page."""
+    image = viewer.rendered
+    rects = [r.toAlignedRect() for r in viewer.highlight_rects]
+    inside = outside = 0
+    for y in range(0, image.height(), 2):
+        for x in range(0, image.width(), 2):
+            c = image.pixelColor(x, y)
+            yellow = (
+                c.red() > 200 and c.green() > 150 and c.blue() < 190 and c.red() - c.blue() > 60
+            )
+            if not yellow:
+                continue
+            if any(r.contains(QPoint(x, y)) for r in rects):
+                inside += 1
+            else:
+                outside += 1
+    return inside, outside
+
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def test_quit_during_ingestion_cancels_cleanly_and_loses_nothing(window, tmp_path: Path, qtbot):
+    """Runs last: it closes the window."""
+    from desktop_rag.core.library import Library
+
+    folder = tmp_path / "late"
+    folder.mkdir()
+    for i in range(8):
+        docgen.make_pdf(folder / f"late{i}.pdf", [f"Late document {i} about topic {i}. " * 60] * 4)
+    name = window.library.name
+    before = {d["path"] for d in window.library.documents() if d["status"] == "ready"}
+    window.ingest([str(folder)])
+    qtbot.waitUntil(lambda: window.progress.isVisible(), timeout=10_000)
+    started = time.monotonic()
+    window.close()
+    assert time.monotonic() - started < 20
+    with Library.open(name) as lib:  # the lock was released, the store and index agree
+        assert lib.store.integrity_ok()
+        assert len(lib.vectors) == lib.store.chunk_count()
+        ready = {d["path"] for d in lib.documents() if d["status"] == "ready"}
+        assert before <= ready  # nothing indexed before was lost
+        for d in lib.documents():
+            if d["status"] == "ready":
+                assert d["chunk_count"] == len(lib.store.chunk_ids_of(d["id"]))

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from desktop_rag.core.errors import UserError
+from desktop_rag.core.generation import Generator
+from desktop_rag.core.models import (
+    add_model,
+    bundled_llm_path,
+    list_models,
+    read_gguf_info,
+    resolve_llm,
+    set_default,
+)
+
+
+def test_bundled_model_header_is_read_without_loading():
+    info = read_gguf_info(bundled_llm_path())
+    assert info.bundled and info.architecture == "llama"
+    assert info.quantization == "Q4_1" and info.context_length == 8192
+    assert info.has_chat_template and 90e6 < info.size_bytes < 110e6
+
+
+def test_random_and_truncated_gguf_files_are_clear_errors(tmp_path: Path):
+    junk = tmp_path / "junk.gguf"
+    junk.write_bytes(os.urandom(4096))
+    with pytest.raises(UserError, match="not a GGUF file"):
+        read_gguf_info(junk)
+    cut = tmp_path / "cut.gguf"
+    with open(bundled_llm_path(), "rb") as f:
+        cut.write_bytes(f.read(3_000_000))
+    with pytest.raises(UserError, match="cut short"):
+        read_gguf_info(cut)
+    with pytest.raises(UserError, match="not a usable model"):
+        Generator(cut)
+    header_only = tmp_path / "header.gguf"
+    header_only.write_bytes(b"GGUF\x03\x00\x00\x00")
+    with pytest.raises(UserError, match="ends too early"):
+        read_gguf_info(header_only)
+
+
+def test_add_list_and_choose_a_default_model(tmp_path: Path):
+    src = tmp_path / "my-model.gguf"
+    src.symlink_to(bundled_llm_path())
+    info = add_model(src)
+    assert info.architecture == "llama"
+    paths = [Path(i.path).name for i in list_models()]
+    assert "my-model.gguf" in paths
+    assert resolve_llm("my-model").name == "my-model.gguf"
+    set_default("my-model")
+    assert resolve_llm("").name == "my-model.gguf"
+    set_default("bundled")
+    assert resolve_llm("") == bundled_llm_path()
+    with pytest.raises(UserError, match="Model not found"):
+        resolve_llm("no-such-model")

@@ -1,0 +1,141 @@
+"""Question answering with the real bundled LLM and embedding model."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import docgen
+import pytest
+
+from desktop_rag.core import qa
+from desktop_rag.core.generation import Generator
+from desktop_rag.core.library import Library
+from desktop_rag.core.models import bundled_llm_path
+from desktop_rag.core.tasks import CancelToken
+
+
+@pytest.fixture(scope="module")
+def generator() -> Generator:
+    g = Generator(bundled_llm_path(), context_size=4096)
+    g.load()
+    yield g
+    g.close()
+
+
+def test_answer_cites_the_page_that_holds_the_fact(shared_library: Library, generator: Generator):
+    pieces: list[str] = []
+    result = qa.answer(
+        shared_library.reader(),
+        "How long is the Harwick Bridge?",
+        generator,
+        on_text=pieces.append,
+        max_answer_tokens=80,
+    )
+    assert result.status == "answered"
+    assert "".join(pieces).strip() and len(pieces) > 1  # streamed in pieces
+    assert result.sources[0].page == 12
+    assert result.cited and all(c.page == 12 for c in result.citations), result.text
+    assert not result.unsupported
+    assert result.timings["first_token"] > 0 and result.timings["tokens_per_second"] > 0
+
+
+def test_unrelated_question_is_not_found_without_asking_the_model(
+    shared_library: Library, generator: Generator
+):
+    result = qa.answer(shared_library.reader(), "What is the capital of Peru?", generator)
+    assert result.status == "not_found"
+    assert result.text == qa.NOT_FOUND["en"]
+    assert "first_token" not in result.timings  # the model was never asked
+    assert result.sources  # the closest passages, for the user to judge
+    ko = qa.answer(shared_library.reader(), "비트코인 가격은 얼마인가요?", generator)
+    assert ko.status == "not_found" and ko.text == qa.NOT_FOUND["ko"]
+
+
+def test_prompt_with_many_long_sources_never_exceeds_the_context(shared_library: Library):
+    small = Generator(bundled_llm_path(), context_size=1024)
+    hits = shared_library.search("seasons outcome noting", k=40)
+    sources = [qa.Source.from_hit(i + 1, h) for i, h in enumerate(hits)]
+    assert len(sources) == 40
+    messages, kept = qa.build_messages("What changed the outcome?", sources, small, 256)
+    used = small.chat_overhead(messages)
+    assert used + 256 <= small.n_ctx
+    assert 0 < len(kept) < len(sources)
+    assert [s.chunk_id for s in kept] == [s.chunk_id for s in sources[: len(kept)]]  # top ranks
+    assert all(" ".join(s.text.split()) in messages[1]["content"] for s in kept)  # never cut
+    assert [s.number for s in kept] == list(range(1, len(kept) + 1))
+    small.close()
+
+
+def test_cancel_stops_the_stream_quickly(generator: Generator):
+    cancel = CancelToken()
+    seen: list[float] = []
+
+    def on_text(_piece: str) -> None:
+        seen.append(time.monotonic())
+        if len(seen) == 3:
+            threading.Timer(0.05, cancel.cancel).start()
+
+    messages = [{"role": "user", "content": "Write a very long story about a lighthouse."}]
+    result = generator.stream_chat(messages, on_text, cancel, max_tokens=400)
+    stopped = time.monotonic()
+    assert result.finish_reason == "cancelled"
+    assert stopped - seen[2] < 0.5
+    assert result.tokens < 400
+
+
+def test_follow_up_retrieves_with_the_history(tmp_path: Path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    docgen.make_pdf(
+        docs / "report.pdf",
+        [
+            "Annual report. Revenue of the Zephyr division in 2020 was 41 million euros.",
+            "Weather notes. It rained a lot in the spring.",
+            "Outlook. Revenue of the Zephyr division in 2021 was 57 million euros.",
+        ],
+    )
+    with Library.create("Reports") as lib:
+        lib.ingest([docs])
+        first = "What was the revenue of the Zephyr division in 2020?"
+        assert qa.retrieval_query("and in 2021?", [first]) == f"{first} and in 2021?"
+        assert qa.retrieval_query(first, []) == first
+        result = qa.answer(lib, "and in 2021?", None, history=[first])
+        assert result.status == "no_model"
+        assert result.retrieval_query == f"{first} and in 2021?"
+        assert 3 in {s.page for s in result.sources[:2]}
+        assert all(s.page != 2 for s in result.sources)  # the weather page is not relevant
+
+
+def test_chats_are_saved_listed_reopened_and_deleted(tmp_path: Path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    docgen.make_pdf(docs / "a.pdf", ["The spare key is kept in the blue box in the garage."])
+    with Library.create("Home") as lib:
+        lib.ingest([docs])
+        result = qa.answer(lib, "Where is the spare key kept?", None, no_model_reason="No model.")
+        qa.save_exchange(lib.store, None, result)
+        assert result.chat_id is not None
+        follow = qa.answer(lib, "and the garage?", None, history=["Where is the spare key kept?"])
+        qa.save_exchange(lib.store, result.chat_id, follow)
+        chats = lib.store.chats()
+        assert [(c["title"], c["messages"]) for c in chats] == [("Where is the spare key kept?", 4)]
+        messages = lib.store.messages(result.chat_id)
+        assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
+        assert messages[1]["sources"][0]["page"] == 1 and messages[1]["sources"][0]["cited"]
+        assert qa.previous_questions(lib.store, result.chat_id)[-1] == "and the garage?"
+        lib.store.delete_chat(result.chat_id)
+        assert lib.store.chats() == []
+
+
+def test_without_a_model_the_best_passages_are_returned(shared_library: Library):
+    result = qa.answer(
+        shared_library.reader(),
+        "Harwick Bridge length",
+        None,
+        no_model_reason="No language model is installed.",
+    )
+    assert result.status == "no_model"
+    assert result.text.startswith("No language model is installed. The most relevant passages:")
+    assert result.sources[0].page == 12
