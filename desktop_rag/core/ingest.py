@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EMBED_BATCH = 64
+EMBED_BATCH = 256  # chunks per encode call: sorted by length inside, so less padding
 SAVE_EVERY_S = 60.0
 _TEMP_PREFIXES = ("~$", ".~lock", "~lock.")
 _TEMP_SUFFIXES = (
