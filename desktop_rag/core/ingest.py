@@ -484,19 +484,7 @@ class Ingestor:
             )
             return
         title = doc.info.title
-        chunks = [
-            ChunkRecord(
-                i,
-                d.page,
-                d.char_start,
-                d.char_end,
-                d.text,
-                d.spans,
-                d.token_count,
-                textnorm.fts_text(d.text),
-            )
-            for i, d in enumerate(doc.drafts)
-        ]
+        chunks = chunk_records(doc.drafts)
         vectors = np.concatenate(doc.vectors) if doc.vectors else np.zeros((0, self.embedder.dim))
         existed = self.lib.store.document_by_path(str(job.path))
         try:
@@ -567,6 +555,23 @@ class Ingestor:
         else:
             p.eta_seconds = None if stage != "done" else 0.0
         self.progress_cb(p)
+
+
+def chunk_records(drafts: list[ChunkDraft]) -> list[ChunkRecord]:
+    """Chunk drafts as rows to store, numbered in order, with their keyword-index text."""
+    return [
+        ChunkRecord(
+            i,
+            d.page,
+            d.char_start,
+            d.char_end,
+            d.text,
+            d.spans,
+            d.token_count,
+            textnorm.fts_text(d.text),
+        )
+        for i, d in enumerate(drafts)
+    ]
 
 
 def _storage_error(exc: sqlite3.OperationalError) -> UserError:

@@ -19,9 +19,9 @@ import numpy as np
 from desktop_rag.core import textnorm
 from desktop_rag.core.chunking import ChunkDraft, Chunker
 from desktop_rag.core.embedding import Embedder
-from desktop_rag.core.ingest import IngestReport
+from desktop_rag.core.ingest import IngestReport, chunk_records
 from desktop_rag.core.loaders import ParsedPage
-from desktop_rag.core.store import ChunkRecord, PageRecord
+from desktop_rag.core.store import PageRecord
 from desktop_rag.core.tasks import CancelToken, Progress
 
 if TYPE_CHECKING:
@@ -124,19 +124,7 @@ def _store_record(
     drafts: list[ChunkDraft],
     vectors: np.ndarray,
 ) -> None:
-    chunks = [
-        ChunkRecord(
-            i,
-            d.page,
-            d.char_start,
-            d.char_end,
-            d.text,
-            d.spans,
-            d.token_count,
-            textnorm.fts_text(d.text),
-        )
-        for i, d in enumerate(drafts)
-    ]
+    chunks = chunk_records(drafts)
     data = page_text.encode("utf-8")
     _, removed, added = library.store.replace_document(
         record_path(rec.id, scheme),
