@@ -8,11 +8,11 @@ import os
 import shutil
 import sqlite3
 import time
-import urllib.request
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import sqlite_utils
@@ -117,7 +117,7 @@ class Store:
         self.readonly = readonly
         try:
             if readonly:
-                uri = f"file:{urllib.request.pathname2url(str(path))}?mode=ro"  # '#', '%' quoted
+                uri = f"file:{quote(str(path.absolute()))}?mode=ro"  # '#', '%' quoted
                 conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
             else:
                 _create_private(path)  # SQLite gives -wal and -shm the database file's mode
