@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib.metadata
 import logging
 import time
@@ -61,6 +62,13 @@ class _AskState:
         self.generator: Any = None
         self.model_ref: tuple[str, int, int] | None = None
         self.no_model_reason = ""
+
+
+def _freeze_loaded_objects() -> None:
+    """Keep the half-million objects the models bring with them (torch, transformers,
+    llama.cpp) out of the garbage collector's sight: every full collection walks them all
+    with Python's lock held, about 200 ms here, and the window freezes for that long."""
+    gc.freeze()
 
 
 class MainWindow(QMainWindow):
@@ -245,8 +253,14 @@ class MainWindow(QMainWindow):
         lock for long stretches, which would make the first drop or question stutter."""
         from desktop_rag.core.embedding import embedder_for
 
-        self.index_lane.submit(lambda _t: lib.embedder().dim, name="warm-index")
-        self.ask_lane.submit(lambda _t: embedder_for(lib.embedding_model).dim, name="warm-ask")
+        self.index_lane.submit(
+            lambda _t: lib.embedder().dim, on_done=_freeze_loaded_objects, name="warm-index"
+        )
+        self.ask_lane.submit(
+            lambda _t: embedder_for(lib.embedding_model).dim,
+            on_done=_freeze_loaded_objects,
+            name="warm-ask",
+        )
 
     def switch_library(self, name: str) -> None:
         if self.library is not None and name == self.library.name:
@@ -519,6 +533,7 @@ class MainWindow(QMainWindow):
             work,
             on_result=lambda name: self.model_label.setText(f"Model: {name}"),
             on_error=self._model_error,
+            on_done=_freeze_loaded_objects,
             name="warm-up",
         )
 
