@@ -68,6 +68,8 @@ def _freeze_loaded_objects() -> None:
     """Keep the half-million objects the models bring with them (torch, transformers,
     llama.cpp) out of the garbage collector's sight: every full collection walks them all
     with Python's lock held, about 200 ms here, and the window freezes for that long."""
+    if gc.get_freeze_count():
+        gc.collect()  # cheap once the bulk is frozen, and later garbage is not frozen for good
     gc.freeze()
 
 
