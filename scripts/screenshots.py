@@ -80,8 +80,13 @@ def main() -> int:
             Qt.KeyboardModifier.NoModifier,
         )
         QApplication.sendEvent(target, event)
-        QTimer.singleShot(1500, lambda: shot("2-indexing"))
+        when(indexing_shown, lambda: shot("2-indexing"))
         when(lambda: not window._ingest_tasks and window._ask_state.generator is not None, ask)
+
+    def indexing_shown() -> bool:
+        """The dropped files are listed, queued or being indexed (or indexing already ended)."""
+        tree = window.library_panel.tree
+        return tree.topLevelItemCount() > 1 or not window._ingest_tasks  # more than the guide
 
     def ask() -> None:
         window.chat_view.question.setPlainText(QUESTION)

@@ -237,6 +237,16 @@ def test_cancel_stops_ingestion_and_keeps_what_was_done(window, tmp_path: Path, 
     assert len(window.library.vectors) == window.library.store.chunk_count()
 
 
+def test_a_passing_message_does_not_hide_the_progress_of_a_batch(window, tmp_path: Path, qtbot):
+    # the previous batch's "Indexing finished" used to hide the next batch's progress bar
+    pdf = docgen.make_pdf(tmp_path / "second.pdf", ["The lighthouse keeper logs the tide."] * 2)
+    window.ingest([str(pdf)])
+    window.statusBar().showMessage("Indexing finished: 1 added", 10_000)
+    assert window.progress.isVisible() and window.cancel_btn.isVisible()
+    qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=300_000)
+    assert _statuses(window)["second"] == "ready"
+
+
 def test_open_with_adds_the_file_and_shows_it(window, tmp_path: Path, qtbot):
     """`desktop-rag open FILE` (the file manager's "Open with"): added and shown at once."""
     pdf = docgen.make_pdf(tmp_path / "opened.pdf", ["The ferry to Osk leaves at noon."] * 2)

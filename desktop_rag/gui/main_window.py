@@ -129,8 +129,10 @@ class MainWindow(QMainWindow):
         self.cancel_btn.clicked.connect(self.cancel_ingest)
         self.model_label = QLabel("Model: starting…")
         self.size_label = QLabel("")
+        # permanent, or a passing message ("Indexing finished" of the batch before) would hide
+        # the progress of the batch still running
         for w in (self.progress, self.progress_label, self.cancel_btn):
-            bar.addWidget(w)
+            bar.addPermanentWidget(w)
             w.hide()
         bar.addPermanentWidget(self.size_label)
         bar.addPermanentWidget(self.model_label)
@@ -341,10 +343,11 @@ class MainWindow(QMainWindow):
         stats = self.view_store.stats()
         size = sum(f.stat().st_size for f in self.library.path.iterdir() if f.is_file())
         self.size_label.setText(
-            f"{stats['documents']} documents · {stats['pages']} pages · {size / 1e6:.1f} MB"
+            f"{_count(stats['documents'], 'document')} · {_count(stats['pages'], 'page')}"
+            f" · {size / 1e6:.1f} MB"
         )
         self.library_panel.summary.setText(
-            "No documents yet: drop files here." if not docs else f"{len(docs)} documents"
+            _count(len(docs), "document") if docs else "No documents yet: drop files here."
         )
         own = [d for d in docs if not is_guide(d["path"])]
         guide = any(is_guide(d["path"]) and d["status"] == "ready" for d in docs)
@@ -858,6 +861,10 @@ def _local_paths(event: Any) -> list[str]:
     if mime is None or not mime.hasUrls():
         return []
     return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _duration(seconds: float) -> str:
