@@ -745,27 +745,13 @@ def bench_startup(report: BenchReport, root: Path, runs: int, say: Callable[[str
     """Launch `python -m desktop_rag` offscreen until the main window is shown (the GUI prints
     '<SHOWN_MARKER> <seconds>' and exits when DESKTOP_RAG_EXIT_AFTER_SHOWN=1) vs a bare
     PySide6 window; wall time from spawn, so interpreter and imports count."""
-    if importlib.util.find_spec("desktop_rag.gui.app") is None:
-        report.add(
-            Row(
-                "startup",
-                "app start until window shown",
-                None,
-                "s",
-                note="not available: desktop_rag.gui.app is missing",
-            )
-        )
-        return
+    name = "app start until window shown"
+
+    def unavailable(note: str) -> None:
+        report.add(Row("startup", name, None, "s", note=note))
+
     if importlib.util.find_spec("PySide6") is None:
-        report.add(
-            Row(
-                "startup",
-                "app start until window shown",
-                None,
-                "s",
-                note="not available: PySide6 is not installed",
-            )
-        )
+        unavailable("not available: PySide6 is not installed")
         return
     env = {
         **os.environ,
@@ -781,15 +767,7 @@ def bench_startup(report: BenchReport, root: Path, runs: int, say: Callable[[str
         try:
             shown, peak = _launch([sys.executable, "-c", _APP_WITH_RSS], env)
         except RuntimeError as exc:
-            report.add(
-                Row(
-                    "startup",
-                    "app start until window shown",
-                    None,
-                    "s",
-                    note=f"the app did not start: {str(exc)[-300:]}",
-                )
-            )
+            unavailable(f"the app did not start: {str(exc)[-300:]}")
             return
         ours.append(shown)
         rss.append(peak)
@@ -799,7 +777,7 @@ def bench_startup(report: BenchReport, root: Path, runs: int, say: Callable[[str
     report.add(
         Row(
             "startup",
-            "app start until window shown",
+            name,
             o,
             "s",
             b,

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import re
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from desktop_rag.core.errors import UserError
+from desktop_rag.core.fsutil import package_folders
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +35,8 @@ class EmbeddingModel:
 
 
 def bundled_embedding_path() -> Path | None:
-    """The folder of the bundled all-MiniLM-L6-v2, found without importing its package (in
-    the installer's bundle: the copy PyInstaller put beside the app)."""
-    folders = []
-    spec = importlib.util.find_spec(BUNDLED_EMBEDDING_PACKAGE)
-    if spec is not None and spec.submodule_search_locations:
-        folders.append(Path(next(iter(spec.submodule_search_locations))))
-    if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
-        folders.append(Path(sys._MEIPASS) / BUNDLED_EMBEDDING_PACKAGE)
-    for folder in folders:
+    """The folder of the bundled all-MiniLM-L6-v2, found without importing its package."""
+    for folder in package_folders(BUNDLED_EMBEDDING_PACKAGE):
         path = folder / "model"
         if (path / "modules.json").exists() or (path / "config.json").exists():
             return path

@@ -1,9 +1,11 @@
-"""Private folders and atomic file writes."""
+"""Folders (private ones, bundled packages' ones) and atomic file writes."""
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -14,6 +16,18 @@ def ensure_private_dir(path: Path) -> Path:
     with contextlib.suppress(OSError):
         os.chmod(path, 0o700)
     return path
+
+
+def package_folders(package: str) -> list[Path]:
+    """Where `package`'s files may be, found without importing it: its installed folder and,
+    in the installer's bundle, the copy PyInstaller put beside the app."""
+    folders = []
+    spec = importlib.util.find_spec(package)
+    if spec is not None and spec.submodule_search_locations:
+        folders.append(Path(next(iter(spec.submodule_search_locations))))
+    if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
+        folders.append(Path(sys._MEIPASS) / package)
+    return folders
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import shutil
 import struct
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from desktop_rag.core import config
 from desktop_rag.core.errors import UserError
+from desktop_rag.core.fsutil import package_folders
 
 log = logging.getLogger(__name__)
 
@@ -72,15 +71,8 @@ class ModelInfo:
 
 
 def bundled_llm_path() -> Path | None:
-    """The bundled SmolLM2 GGUF, located without importing its package (in the installer's
-    bundle: the copy PyInstaller put beside the app)."""
-    folders = []
-    spec = importlib.util.find_spec(BUNDLED_LLM_PACKAGE)
-    if spec is not None and spec.submodule_search_locations:
-        folders.append(Path(next(iter(spec.submodule_search_locations))))
-    if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
-        folders.append(Path(sys._MEIPASS) / BUNDLED_LLM_PACKAGE)
-    for folder in folders:
+    """The bundled SmolLM2 GGUF, located without importing its package."""
+    for folder in package_folders(BUNDLED_LLM_PACKAGE):
         path = folder / BUNDLED_LLM_FILE
         if path.exists():
             return path

@@ -7,7 +7,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
 from desktop_rag.core import textnorm
@@ -268,7 +268,7 @@ def build_messages(
     kept: list[Source] = []
     blocks: list[str] = []
     for source in sources:
-        candidate = Source(**{**asdict(source), "number": len(kept) + 1})
+        candidate = replace(source, number=len(kept) + 1)
         block = candidate.prompt_block()
         cost = generator.count_tokens(block + "\n\n")
         if cost > budget:
