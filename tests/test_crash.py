@@ -282,13 +282,14 @@ def test_ingest_killed_at_many_moments_recovers_to_the_uninterrupted_state(
     crash_at("vector-save", 1)
     # 8. while recording the broken PDF's failure (it sorts first)
     crash_at("failed", 1)
-    # 9-10. from outside, at moments the pipeline does not choose
+    # 9. in the middle of the long PDF: its first page message stored, the second arriving
+    # (before the timed kills below, which may commit any number of documents on a fast CPU)
+    crash_at("parsed", parse_events_until_second_half_of_long_pdf(crash_corpus, db))
+    # 10-11. from outside, at moments the pipeline does not choose
     start = ready_count(db)
     kill_when("3 more documents committed", lambda: ready_count(db) >= start + 3)
     start = ready_count(db)
     kill_when("0.3 s after the next commit", lambda: ready_count(db) > start, delay=0.3)
-    # 11. in the middle of the long PDF: its first page message stored, the second arriving
-    crash_at("parsed", parse_events_until_second_half_of_long_pdf(crash_corpus, db))
     # 12. near the end: all but one document committed
     remaining = total - ready_count(db)
     assert remaining >= 2, kills

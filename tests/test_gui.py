@@ -220,6 +220,39 @@ def test_stop_cancels_the_answer(window, qtbot):
     assert window.chat_view.exchanges[-1]["answer"]["status"] in ("cancelled", "answered")
 
 
+def test_killing_the_model_mid_answer_keeps_the_window_and_the_next_answer_works(
+    window, qtbot, monkeypatch
+):
+    import signal
+
+    from desktop_rag.core.faults import PAUSE_ENV
+
+    qtbot.waitUntil(lambda: window._ask_state.generator is not None, timeout=120_000)
+    generator = window._ask_state.generator
+    qtbot.waitUntil(lambda: generator.pid is not None, timeout=120_000)
+    # the warm model dies while idle; the next question starts one that pauses mid-answer
+    monkeypatch.setenv(PAUSE_ENV, "answer-token:3")
+    os.kill(generator.pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: generator.pid is None, timeout=10_000)
+    window.chat_view.question.setPlainText("How long is the Harwick Bridge?")
+    window.chat_view._submit()
+    qtbot.waitUntil(lambda: bool(window.chat_view.exchanges[-1]["answer"]["text"]), timeout=300_000)
+    os.kill(generator.pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: window._ask_task is None, timeout=60_000)
+    failed = window.chat_view.exchanges[-1]["answer"]
+    assert failed["status"] == "error"
+    assert "The answering model stopped unexpectedly" in failed["text"], failed
+    assert "Ask again to restart it" in failed["text"]
+    assert window.isVisible()
+
+    monkeypatch.delenv(PAUSE_ENV)
+    window.chat_view.question.setPlainText("How long is the Harwick Bridge?")
+    window.chat_view._submit()
+    qtbot.waitUntil(lambda: window._ask_task is None, timeout=300_000)
+    answer = window.chat_view.exchanges[-1]["answer"]
+    assert answer["status"] == "answered" and answer["cited"], answer
+
+
 def test_cancel_stops_ingestion_and_keeps_what_was_done(window, tmp_path: Path, qtbot):
     folder = tmp_path / "many"
     folder.mkdir()

@@ -610,6 +610,9 @@ def bench_generation(report: BenchReport, max_tokens: int, say: Callable[[str], 
     if path is None or importlib.util.find_spec("llama_cpp") is None:
         report.add(Row("generation", "generation", None, "", note="not available: no model"))
         return
+    from desktop_rag.core.llama_runtime import load_cpu_backend
+
+    load_cpu_backend()  # the CPU code the app's model process picks
     from llama_cpp import Llama
 
     n_ctx, threads = 2048, physical_cores()

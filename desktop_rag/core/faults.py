@@ -3,16 +3,21 @@
 With DESKTOP_RAG_CRASH_AT="point" (or "point:n") the process kills itself with SIGKILL the
 first (or n-th) time it reaches that point: no cleanup runs, exactly as if the power went out.
 Users never set it; then a checkpoint costs one dictionary lookup. Tests running the core in
-their own process can instead run a callback at a point (`on_checkpoint`)."""
+their own process can instead run a callback at a point (`on_checkpoint`). With
+DESKTOP_RAG_PAUSE_AT="point:n" the process instead stops there for a minute, so a test can kill
+it from outside at a moment it chose (the model process, mid-answer)."""
 
 from __future__ import annotations
 
 import os
 import signal
+import time
 from collections import Counter
 from collections.abc import Callable
 
 CRASH_ENV = "DESKTOP_RAG_CRASH_AT"
+PAUSE_ENV = "DESKTOP_RAG_PAUSE_AT"
+PAUSE_S = 60.0
 
 _reached: Counter[str] = Counter()
 _callbacks: dict[str, Callable[..., None]] = {}
@@ -23,15 +28,20 @@ def checkpoint(name: str, **info: object) -> None:
     callback = _callbacks.get(name)
     if callback is not None:
         callback(**info)
-    spec = os.environ.get(CRASH_ENV)
-    if not spec:
-        return
-    point, _, nth = spec.partition(":")
-    if point != name:
-        return
-    _reached[name] += 1
-    if _reached[name] == int(nth or 1):
-        _die()
+    for env, act in ((CRASH_ENV, _die), (PAUSE_ENV, _pause)):
+        spec = os.environ.get(env)
+        if not spec:
+            continue
+        point, _, nth = spec.partition(":")
+        if point != name:
+            continue
+        _reached[env + name] += 1
+        if _reached[env + name] == int(nth or 1):
+            act()
+
+
+def _pause() -> None:
+    time.sleep(PAUSE_S)
 
 
 def _die() -> None:

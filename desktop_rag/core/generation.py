@@ -1,14 +1,16 @@
-"""The local LLM: llama-cpp-python with the model's own chat template, streamed, cancellable."""
+"""The local LLM, run in its own process (llm_process): streamed, cancellable, and a crash
+there ends one answer with a clear message instead of the app."""
 
 from __future__ import annotations
 
-import ctypes
 import logging
+import multiprocessing
 import os
-import threading
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,8 @@ from desktop_rag.core.tasks import CancelToken
 log = logging.getLogger(__name__)
 
 DEFAULT_CONTEXT = 4096
+POLL_S = 0.02  # how often a wait on the model looks at the cancel token
+DRAIN_S = 3.0  # a cancelled answer must end this soon, or its process is replaced
 
 
 def physical_cores() -> int:
@@ -44,6 +48,14 @@ def physical_cores() -> int:
     return max(1, (os.cpu_count() or 2) // (2 if (os.cpu_count() or 1) >= 4 else 1))
 
 
+class ModelStopped(UserError):
+    """The model's process died (a signal, an abort, the out-of-memory killer)."""
+
+
+class _ChildDied(Exception):
+    pass
+
+
 @dataclass
 class Generation:
     """A finished (or cancelled) stream, with the timings the user and the benchmark see."""
@@ -57,7 +69,8 @@ class Generation:
 
 
 class Generator:
-    """One warm llama.cpp model. Not thread-safe: it belongs to the ask lane alone."""
+    """One llama.cpp model kept warm in a child process. Use it from one thread at a time
+    (the ask lane); a dead child is replaced by the next request."""
 
     def __init__(self, model_path: Path, context_size: int = DEFAULT_CONTEXT, threads: int = 0):
         self.model_path = Path(model_path)
@@ -65,65 +78,133 @@ class Generator:
         trained = self.info.context_length or context_size
         self.n_ctx = max(512, min(trained, context_size or DEFAULT_CONTEXT))
         self.threads = threads or physical_cores()
-        self._llm: Any = None
-        self._abort = threading.Event()
-        self._abort_cb: Any = None
+        self.runtime: dict[str, Any] = {}  # what the child reported when it became ready
+        self._proc: Any = None
+        self._conn: Any = None
+        self._abort: Any = None
+        self._stderr: Path | None = None
 
     @property
     def loaded(self) -> bool:
-        return self._llm is not None
+        return self._proc is not None and self._proc.is_alive()
+
+    @property
+    def pid(self) -> int | None:
+        """The model process (tests kill it)."""
+        return self._proc.pid if self.loaded else None
 
     def load(self) -> None:
-        if self._llm is not None:
+        """Start the model process and wait until the model is loaded."""
+        if self.loaded:
             return
-        try:
-            from llama_cpp import Llama
+        self._discard()
+        from desktop_rag.core import config, llm_process
 
-            t = time.monotonic()
-            self._llm = Llama(
-                model_path=str(self.model_path),
-                n_ctx=self.n_ctx,
-                n_threads=self.threads,
-                n_threads_batch=self.threads,
-                verbose=False,
-            )
-            log.info("LLM loaded in %.1f s: %s", time.monotonic() - t, self.info.name)
-        except (ValueError, RuntimeError, OSError) as exc:
+        ctx = multiprocessing.get_context("spawn")
+        parent, child = ctx.Pipe()
+        self._abort = ctx.RawValue("b", 0)
+        log_dir = config.data_dir() / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._stderr = log_dir / "answer-model.log"
+        t = time.monotonic()
+        proc = ctx.Process(
+            target=llm_process.serve,
+            args=(child, self._abort, str(self.model_path), self.n_ctx, self.threads,
+                  str(self._stderr)),
+            name="desktop-rag-llm",
+            daemon=True,
+        )  # fmt: skip
+        proc.start()
+        child.close()
+        self._proc, self._conn = proc, parent
+        try:
+            kind, payload = self._receive(None)
+        except _ChildDied:
+            kind, payload = "error", self._death_reason()
+        if kind == "error":
+            self._discard()
             raise UserError(
-                f"The model {self.model_path.name} could not be loaded ({exc}).",
-                "The file may be damaged or of an unsupported kind; choose another .gguf.",
-            ) from exc
-        self._install_abort()
+                f"The model {self.model_path.name} could not be loaded ({_one_line(payload)}).",
+                "The file may be damaged, of a kind this llama.cpp cannot read, or too big for "
+                "this computer's memory; choose another .gguf in Settings.",
+            )
+        self.runtime = payload
+        log.info("LLM process %s ready in %.1f s: %s (%s)", proc.pid, time.monotonic() - t,
+                 self.info.name, payload.get("variant") or "single build")  # fmt: skip
 
-    def _install_abort(self) -> None:
-        """Let a cancel stop llama.cpp in the middle of reading a long prompt, too."""
+    def _receive(self, cancel: CancelToken | None) -> tuple[str, Any]:
+        """The child's next message, or ("cancelled", None) once `cancel` is set; raises
+        _ChildDied when the child is gone."""
+        while True:
+            ready = wait([self._conn, self._proc.sentinel], timeout=POLL_S)
+            if self._conn in ready:
+                try:
+                    return self._conn.recv()
+                except (EOFError, OSError):
+                    raise _ChildDied() from None
+            if ready:
+                raise _ChildDied()
+            if cancel is not None and cancel.cancelled:
+                self._abort.value = 1
+                return ("cancelled", None)
+
+    def _death_reason(self) -> str:
+        """Why the child died, in words (it is then discarded)."""
+        proc = self._proc
+        proc.join(2)
+        code = proc.exitcode
+        if code is not None and code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            reason = {
+                "SIGKILL": "it was killed, often because the computer ran out of memory",
+                "SIGSEGV": "a crash inside llama.cpp (SIGSEGV)",
+                "SIGABRT": "llama.cpp gave up (SIGABRT)",
+                "SIGILL": "this processor lacks an instruction the model code uses (SIGILL)",
+            }.get(name, name)
+        else:
+            reason = f"exit code {code}"
+        tail = _last_native_error(self._stderr)
+        if tail:
+            reason = f"{reason}: {tail}"
+        log.error("LLM process %s stopped: %s", proc.pid, reason)
+        self._discard()
+        return reason
+
+    def _stopped(self) -> ModelStopped:
+        return ModelStopped(
+            f"The answering model stopped unexpectedly ({_one_line(self._death_reason())}).",
+            "Your documents and chats are safe. Ask again to restart it; if it happens "
+            "again, choose a smaller model in Settings or close other programs to free memory.",
+        )
+
+    def _request(self, *message: Any) -> Any:
+        self.load()
         try:
-            import llama_cpp
-
-            self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: self._abort.is_set())
-            llama_cpp.llama_set_abort_callback(self._llm.ctx, self._abort_cb, ctypes.c_void_p())
-        except (AttributeError, TypeError) as exc:  # older bindings: cancel between tokens only
-            log.info("no abort callback: %s", exc)
+            self._conn.send(message)
+        except (BrokenPipeError, OSError):
+            raise self._stopped() from None
+        try:
+            kind, payload = self._receive(None)
+        except _ChildDied:
+            raise self._stopped() from None
+        if kind == "error":
+            raise UserError(f"The model failed ({_one_line(payload)}).")
+        return payload
 
     def count_tokens(self, text: str) -> int:
         """Tokens of `text` in this model's own tokenizer."""
-        self.load()
-        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        return int(self._request("tokens", [text])[0])
+
+    def count_tokens_many(self, texts: list[str]) -> list[int]:
+        """Tokens of each text, in one round trip to the model process."""
+        return [int(n) for n in self._request("tokens", list(texts))] if texts else []
 
     def chat_overhead(self, messages: list[dict[str, str]]) -> int:
         """Tokens the chat template adds around `messages` (measured, not guessed)."""
-        self.load()
-        try:
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-            template = self._llm.metadata.get("tokenizer.chat_template")
-            if template:
-                fmt = Jinja2ChatFormatter(template, eos_token="", bos_token="")
-                prompt = fmt(messages=messages).prompt  # type: ignore[arg-type]
-                return len(self._llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
-        except Exception as exc:  # unusual templates: fall back to a safe margin
-            log.debug("chat template not measurable: %s", exc)
-        return sum(self.count_tokens(m["content"]) + 8 for m in messages) + 16
+        return int(self._request("overhead", messages))
 
     def stream_chat(
         self,
@@ -136,95 +217,115 @@ class Generator:
         """Generate an assistant reply with the model's chat template, streaming text pieces."""
         self.load()
         cancel = cancel or CancelToken()
-        self._abort.clear()
-        watcher = _CancelWatcher(cancel, self._abort)
-        text: list[str] = []
-        tokens = 0
+        self._abort.value = 0
+        options = {
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "repeat_penalty": 1.15,
+            "top_p": 0.9,
+        }
         t0 = time.monotonic()
-        first = 0.0
-        finish = "stop"
         try:
-            stream = self._llm.create_chat_completion(
-                messages=messages,
-                stream=True,
-                max_tokens=max_tokens,
-                temperature=temperature,
-                repeat_penalty=1.15,
-                top_p=0.9,
-            )
-            for chunk in stream:
-                if cancel.cancelled:
-                    finish = "cancelled"
-                    break
-                choice = chunk["choices"][0]
-                piece = choice["delta"].get("content") or ""
-                if piece:
-                    if not first:
-                        first = time.monotonic() - t0
-                    tokens += 1
-                    text.append(piece)
-                    if on_text is not None:
-                        on_text(piece)
-                if choice.get("finish_reason"):
-                    finish = choice["finish_reason"]
-        except RuntimeError as exc:
+            self._conn.send(("chat", messages, options))
+        except (BrokenPipeError, OSError):
+            raise self._stopped() from None
+        text: list[str] = []
+        first = 0.0
+        stats: dict[str, Any] = {}
+        while True:
             if cancel.cancelled:
-                finish = "cancelled"
-            else:
-                raise UserError(f"The model failed while answering ({exc}).") from exc
-        finally:
-            watcher.stop()
-        elapsed = time.monotonic() - t0
-        gen_time = max(elapsed - first, 1e-6)
+                self._abort.value = 1
+                if not self._drain():
+                    break
+                stats = {"finish": "cancelled"}
+                break
+            try:
+                kind, payload = self._receive(cancel)
+            except _ChildDied:
+                raise self._stopped() from None
+            if kind == "cancelled":
+                continue  # the check above drains the child
+            if kind == "text":
+                if not first:
+                    first = time.monotonic() - t0
+                text.append(payload)
+                if on_text is not None:
+                    on_text(payload)
+            elif kind == "done":
+                stats = payload
+                break
+            elif kind == "error":
+                raise UserError(f"The model failed while answering ({_one_line(payload)}).")
+        finish = "cancelled" if cancel.cancelled else stats.get("finish", "stop")
         if finish == "cancelled" and not text:
             raise Cancelled()
+        elapsed = time.monotonic() - t0
+        gen_time = max(elapsed - first, 1e-6)
         return Generation(
             text="".join(text),
-            tokens=tokens,
+            tokens=len(text),
             prompt_tokens=0,
             time_to_first_token=first,
-            tokens_per_second=(tokens - 1) / gen_time if tokens > 1 else 0.0,
+            tokens_per_second=(len(text) - 1) / gen_time if len(text) > 1 else 0.0,
             finish_reason=finish,
         )
 
+    def _drain(self) -> bool:
+        """After a cancel, read until the child says it stopped; replace a child that does
+        not stop in time. True when the child is ready for the next request."""
+        deadline = time.monotonic() + DRAIN_S
+        while time.monotonic() < deadline:
+            if not self._conn.poll(POLL_S):
+                if not self._proc.is_alive():
+                    self._discard()
+                    return False
+                continue
+            try:
+                kind, _ = self._conn.recv()
+            except (EOFError, OSError):
+                self._discard()
+                return False
+            if kind in ("done", "error"):
+                return True
+        log.warning("LLM process did not stop within %.0f s of a cancel; replacing it", DRAIN_S)
+        self._discard()
+        return False
+
+    def _discard(self) -> None:
+        proc, self._proc = self._proc, None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if proc is not None and proc.is_alive():
+            proc.kill()
+            proc.join(5)
+
     def close(self) -> None:
-        if self._llm is not None:
-            self._llm.close()
-            self._llm = None
+        """Stop the model process (politely, then for sure)."""
+        if self._proc is not None and self._proc.is_alive():
+            try:
+                self._conn.send(("close",))
+                self._proc.join(3)
+            except (BrokenPipeError, OSError):
+                pass
+        self._discard()
 
 
-class _CancelWatcher:
-    """Mirrors a CancelToken into llama.cpp's abort flag while a prompt is being read."""
-
-    def __init__(self, cancel: CancelToken, abort: threading.Event) -> None:
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(cancel, abort), daemon=True)
-        self._thread.start()
-
-    def _run(self, cancel: CancelToken, abort: threading.Event) -> None:
-        while not self._stop.wait(0.02):
-            if cancel.cancelled:
-                abort.set()
-                return
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=1)
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-_cache: dict[tuple[str, int, int], Generator] = {}
-_cache_lock = threading.Lock()
-
-
-def generator_for(
-    model_path: Path, context_size: int = DEFAULT_CONTEXT, threads: int = 0
-) -> Generator:
-    """The warm Generator for a model (one kept at a time: a second model frees the first)."""
-    key = (str(Path(model_path).resolve()), context_size, threads)
-    with _cache_lock:
-        if key not in _cache:
-            for old in _cache.values():
-                old.close()
-            _cache.clear()
-            _cache[key] = Generator(Path(model_path), context_size, threads)
-        return _cache[key]
+def _last_native_error(path: Path | None) -> str:
+    """The last line llama.cpp wrote before dying, when it says something useful."""
+    if path is None:
+        return ""
+    try:
+        lines = path.read_text("utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    for line in reversed(lines[-20:]):
+        low = line.lower()
+        if any(w in low for w in ("error", "assert", "abort", "failed", "unknown", "memory")):
+            return line.strip()[:200]
+    return ""

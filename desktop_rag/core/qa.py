@@ -267,10 +267,14 @@ def build_messages(
     budget = generator.n_ctx - answer_tokens - base - 16
     kept: list[Source] = []
     blocks: list[str] = []
-    for source in sources:
+    # numbers change the cost by a token at most: count every block once, in one round trip
+    costs = generator.count_tokens_many(
+        [replace(s, number=i + 1).prompt_block() + "\n\n" for i, s in enumerate(sources)]
+    )
+    for source, cost in zip(sources, costs, strict=True):
         candidate = replace(source, number=len(kept) + 1)
         block = candidate.prompt_block()
-        cost = generator.count_tokens(block + "\n\n")
+        cost += 1  # its renumbered block may take one token more
         if cost > budget:
             break
         budget -= cost

@@ -748,12 +748,17 @@ class MainWindow(QMainWindow):
 
         model = self.model_label.text().removeprefix("Model: ")
         embedding = self.library.embedding_model.id if self.library else "—"
+        generator = self._ask_state.generator
+        cpu_code = (generator.runtime.get("cpu_code") if generator else "") or (
+            "llama.cpp CPU code: shown once the answering model has loaded"
+        )
         QMessageBox.about(
             self,
             "About desktop-rag",
             f"<b>desktop-rag {__version__}</b><br>Ask questions about your own documents.<br><br>"
             f"Qt {qVersion()} (PySide6 {pyside_version})<br>"
             f"llama.cpp via llama-cpp-python {version('llama-cpp-python')}<br>"
+            f"{_html(cpu_code)}<br>"
             f"Answering model: {_html(model)}<br>Embedding model: {_html(embedding)}<br>"
             f"Data folder: {_html(str(data_dir()))}<br><br><b>{PRIVACY}</b>",
         )
