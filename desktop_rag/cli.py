@@ -331,6 +331,7 @@ def ask(
             max_answer_tokens=settings.max_answer_tokens,
             temperature=settings.temperature,
             history=history,
+            previous=qa.previous_sources(lib.store, chat_id),
             on_text=stream,
             no_model_reason=reason,
         )
@@ -422,18 +423,28 @@ def models_default(name: str) -> None:
 @click.option(
     "--beir",
     "beir_dir",
-    required=True,
+    default=None,
     type=click.Path(exists=True, file_okay=False, path_type=str),
-    help="A BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv.",
+    help="Search quality on a BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv.",
+)
+@click.option(
+    "--qa",
+    "qa_dir",
+    default=None,
+    type=click.Path(exists=True, file_okay=False, path_type=str),
+    help="Answer quality on a question-answering set (articles or PDFs with questions).",
 )
 @click.option(
     "--mode",
     type=click.Choice(["bm25", "dense", "hybrid", "all"]),
     default="all",
     show_default=True,
-    help="Keyword, meaning, or the hybrid search users get; all: each of them.",
+    help="--beir: keyword, meaning, or the hybrid search users get; all: each of them.",
 )
-@click.option("--split", default="test", show_default=True, help="Which qrels/<split>.tsv.")
+@click.option("--split", default="test", show_default=True, help="Which split to score.")
+@click.option("--limit", default=0, help="--qa: ask this many questions, drawn at random.")
+@click.option("--seed", default=0, show_default=True, help="--qa: the draw's seed.")
+@click.option("--model", "model_ref", default="", help="--qa: a .gguf path or registered name.")
 @click.option(
     "--index-dir",
     default=None,
@@ -444,13 +455,23 @@ def models_default(name: str) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_friendly
 def eval_command(
-    beir_dir: str, mode: str, split: str, index_dir: str | None, as_json: bool, quiet: bool
+    beir_dir: str | None,
+    qa_dir: str | None,
+    mode: str,
+    split: str,
+    limit: int,
+    seed: int,
+    model_ref: str,
+    index_dir: str | None,
+    as_json: bool,
+    quiet: bool,
 ) -> None:
-    """Retrieval quality on a BEIR dataset: nDCG@10, Recall@10/100, MRR@10 per mode."""
+    """Measure search (--beir: nDCG@10, Recall@10/100, MRR@10 per mode) or answers (--qa:
+    right, cited, refused when they should be, in the question's language, how fast)."""
     from tqdm import tqdm
 
-    from desktop_rag.core.evaluation import MODES, evaluate_beir
-
+    if bool(beir_dir) == bool(qa_dir):
+        raise UserError("Give one of --beir DIR or --qa DIR.")
     bar = None if quiet else tqdm(total=0, unit="doc", file=sys.stderr, dynamic_ncols=True)
 
     def progress(p: Any) -> None:
@@ -460,16 +481,56 @@ def eval_command(
             bar.set_postfix_str(f"{p.chunks_done} chunks", refresh=False)
             bar.refresh()
 
-    modes = MODES if mode == "all" else (mode,)
     try:
-        report = evaluate_beir(beir_dir, modes, split, index_dir=index_dir, progress=progress)
+        if qa_dir:
+            report: Any = _eval_qa(qa_dir, split, limit, seed, model_ref, index_dir, progress, bar)
+        else:
+            from desktop_rag.core.evaluation import MODES, evaluate_beir
+
+            modes = MODES if mode == "all" else (mode,)
+            assert beir_dir is not None
+            report = evaluate_beir(beir_dir, modes, split, index_dir=index_dir, progress=progress)
     finally:
         if bar is not None:
             bar.close()
     if as_json:
-        click.echo(json.dumps(report.to_dict(), indent=2))
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
         click.echo(report.table())
+
+
+def _eval_qa(
+    qa_dir: str,
+    split: str,
+    limit: int,
+    seed: int,
+    model_ref: str,
+    index_dir: str | None,
+    progress: Callable[[Any], None],
+    bar: Any,
+) -> Any:
+    from desktop_rag.core.qa_eval import evaluate_qa
+
+    asked = [0]
+
+    def on_answer(outcome: Any, done: int, total: int) -> None:
+        asked[0] = done
+        if bar is not None:
+            bar.unit = "question"
+            bar.total, bar.n = total, done
+            bar.set_postfix_str(
+                f"{outcome.status}, {'right' if outcome.correct else 'wrong'}", refresh=False
+            )
+            bar.refresh()
+
+    def on_progress(p: Any) -> None:
+        if not asked[0]:
+            progress(p)
+
+    return evaluate_qa(
+        qa_dir, split, limit, seed, model_ref, index_dir,
+        progress=on_progress, on_answer=on_answer,
+    )  # fmt: skip
 
 
 @main.command()

@@ -94,12 +94,12 @@ def test_llm_loads_with_the_vector_index_in_the_same_process():
         import numpy as np
         from desktop_rag.core.vectors import VectorIndex
         from desktop_rag.core.llama_runtime import load_cpu_backend
-        from desktop_rag.core.models import bundled_llm_path
+        from desktop_rag.core.models import SMALLEST_BUNDLED, bundled_llm_path
         import pathlib
         v = VectorIndex(pathlib.Path('x'), 4); v.add([1], np.ones((1, 4)))
         load_cpu_backend()
         from llama_cpp import Llama
-        llm = Llama(str(bundled_llm_path()), n_ctx=512, verbose=False)
+        llm = Llama(str(bundled_llm_path(SMALLEST_BUNDLED)), n_ctx=512, verbose=False)
         print(len(llm.tokenize(b'hello world')))
         """
     )

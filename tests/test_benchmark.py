@@ -109,3 +109,21 @@ def test_query_embedding_fast_path_gives_the_same_vector():
         fast = embedder.encode_query(text)
         assert fast.dtype == np.float32 and fast.shape == batch.shape
         assert np.allclose(fast, batch, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_generation_section_times_ours_beside_bare_llama_cpp_and_a_follow_up():
+    from desktop_rag.core.models import SMALLEST_BUNDLED, bundled_llm_path
+
+    report = BenchReport(quick=True)
+    benchmark.bench_generation(report, 8, lambda _: None, bundled_llm_path(SMALLEST_BUNDLED))
+    rows = {r.name: r for r in report.rows}
+    first = rows["generation time to first token"]
+    assert (
+        first.value
+        and first.baseline
+        and first.ratio == pytest.approx(first.value / first.baseline)
+    )
+    assert rows["generation tokens/s vs bare llama.cpp"].value
+    follow = rows["follow-up time to first token"]
+    assert follow.value and follow.baseline and "cached" in follow.baseline_name + follow.note

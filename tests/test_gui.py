@@ -5,6 +5,8 @@ from __future__ import annotations
 import faulthandler
 import gc
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -18,22 +20,37 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
+# Another process that wakes every 10 ms and reports how late it woke: when the machine itself
+# cannot schedule a process in time (other jobs on 2 cores), the window is not to blame.
+_CONTROL = (
+    "import select, sys, time\n"
+    "worst, last = 0.0, time.monotonic()\n"
+    "while not select.select([sys.stdin], [], [], 0)[0]:\n"
+    "    time.sleep(0.01)\n"
+    "    now = time.monotonic(); worst = max(worst, now - last - 0.01); last = now\n"
+    "print(worst, flush=True)\n"
+)
+
 
 class StallDetector:
     """Ticks every 10 ms on the GUI thread; the longest gap is the worst freeze.
 
     When a tick is 100 ms late, faulthandler (a C thread that needs no GIL) writes every
     thread's stack, marking the one holding the GIL: that is where a freeze comes from.
+    `allowance` is how late a separate, idle process woke at worst over the same time: the
+    machine's own scheduling delay, which no code of ours causes.
     """
 
     def __init__(self) -> None:
         self.worst = 0.0
         self.where = ""
+        self.allowance = 0.0
         self._last = time.monotonic()
         self.timer = QTimer()
         self.timer.setInterval(10)
         self.timer.timeout.connect(self._tick)
         self._dumps = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed in stop()
+        self._control: subprocess.Popen[str] | None = None
 
     def _tick(self) -> None:
         faulthandler.cancel_dump_traceback_later()
@@ -48,15 +65,23 @@ class StallDetector:
         faulthandler.dump_traceback_later(0.1, file=self._dumps)
 
     def start(self) -> None:
+        self._control = subprocess.Popen(
+            [sys.executable, "-c", _CONTROL], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
         self.worst = 0.0
         self._last = time.monotonic()
         self.timer.start()
 
     def stop(self) -> float:
+        """The worst freeze the machine's scheduling does not explain."""
         self.timer.stop()
         faulthandler.cancel_dump_traceback_later()
         self._dumps.close()
-        return self.worst
+        if self._control is not None:
+            out, _ = self._control.communicate("stop\n", timeout=30)
+            self.allowance = float(out.strip() or 0.0)
+        return max(0.0, self.worst - self.allowance)
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +197,8 @@ def test_drop_ingests_files_and_reports_the_corrupt_one(window, docs: Path, qtbo
     assert summary is not None and summary.isVisible() and not summary.isModal()
     assert "broken.pdf" in summary.text.toPlainText()
     assert worst < 0.1, (
-        f"the GUI thread froze for {worst * 1000:.0f} ms during ingestion {stalls.where}"
+        f"the GUI thread froze for {worst * 1000:.0f} ms during ingestion (beyond the "
+        f"machine's own {stalls.allowance * 1000:.0f} ms) {stalls.where}"
     )
     summary.close()
 
@@ -201,7 +227,8 @@ def test_ask_streams_cites_and_opens_the_highlighted_page(window, qtbot):
     inside, outside = _highlight_pixels(viewer)
     assert inside > 500 and outside == 0
     assert worst < 0.1, (
-        f"the GUI thread froze for {worst * 1000:.0f} ms while answering {stalls.where}"
+        f"the GUI thread froze for {worst * 1000:.0f} ms while answering (beyond the "
+        f"machine's own {stalls.allowance * 1000:.0f} ms) {stalls.where}"
     )
     assert window.chat_list.list.count() == 1
 
@@ -234,6 +261,7 @@ def test_killing_the_model_mid_answer_keeps_the_window_and_the_next_answer_works
     monkeypatch.setenv(PAUSE_ENV, "answer-token:3")
     os.kill(generator.pid, signal.SIGKILL)
     qtbot.waitUntil(lambda: generator.pid is None, timeout=10_000)
+    window.new_chat()  # not a follow-up of the earlier tests' questions
     window.chat_view.question.setPlainText("How long is the Harwick Bridge?")
     window.chat_view._submit()
     qtbot.waitUntil(lambda: bool(window.chat_view.exchanges[-1]["answer"]["text"]), timeout=300_000)
@@ -246,6 +274,7 @@ def test_killing_the_model_mid_answer_keeps_the_window_and_the_next_answer_works
     assert window.isVisible()
 
     monkeypatch.delenv(PAUSE_ENV)
+    window.new_chat()
     window.chat_view.question.setPlainText("How long is the Harwick Bridge?")
     window.chat_view._submit()
     qtbot.waitUntil(lambda: window._ask_task is None, timeout=300_000)
@@ -306,7 +335,11 @@ def test_about_names_the_versions_of_the_app_qt_llama_cpp_and_the_models(
     text = shown[0]
     assert f"desktop-rag {__version__}" in text and f"Qt {qVersion()}" in text
     assert f"llama-cpp-python {importlib.metadata.version('llama-cpp-python')}" in text
-    assert "SmolLM2-135M-Instruct" in text and "all-MiniLM-L6-v2" in text
+    from desktop_rag.core.models import bundled_llm_path, read_gguf_info
+
+    default = read_gguf_info(bundled_llm_path()).name.removesuffix(" (bundled)")
+    assert default in text and "all-MiniLM-L6-v2" in text
+    assert "llama.cpp CPU code: runtime dispatch" in text
 
 
 def _spy(fn, seen: list[str]):

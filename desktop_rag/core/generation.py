@@ -66,6 +66,7 @@ class Generation:
     time_to_first_token: float
     tokens_per_second: float
     finish_reason: str
+    refusal_probability: float | None = None  # how likely the model was to begin refusing
 
 
 class Generator:
@@ -213,17 +214,23 @@ class Generator:
         cancel: CancelToken | None = None,
         max_tokens: int = 512,
         temperature: float = 0.2,
+        refusal: tuple[str, float] | None = None,
     ) -> Generation:
-        """Generate an assistant reply with the model's chat template, streaming text pieces."""
+        """Generate an assistant reply with the model's chat template, streaming text pieces.
+
+        `refusal` = (marker, threshold): the model may begin its reply with `marker` only when
+        it is at least `threshold` likely to; the likelihood is returned."""
         self.load()
         cancel = cancel or CancelToken()
         self._abort.value = 0
-        options = {
+        options: dict[str, Any] = {
             "max_tokens": max_tokens,
             "temperature": temperature,
             "repeat_penalty": 1.15,
             "top_p": 0.9,
         }
+        if refusal is not None:
+            options["refusal_marker"], options["refusal_threshold"] = refusal
         t0 = time.monotonic()
         try:
             self._conn.send(("chat", messages, options))
@@ -268,6 +275,7 @@ class Generator:
             time_to_first_token=first,
             tokens_per_second=(len(text) - 1) / gen_time if len(text) > 1 else 0.0,
             finish_reason=finish,
+            refusal_probability=stats.get("refusal_probability"),
         )
 
     def _drain(self) -> bool:

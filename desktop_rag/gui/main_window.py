@@ -597,6 +597,7 @@ class MainWindow(QMainWindow):
                 max_answer_tokens=settings.max_answer_tokens,
                 temperature=settings.temperature,
                 history=history,
+                previous=qa.previous_sources(state.reader.store, chat_id),
                 on_text=task.emit_text,
                 cancel=task.cancel,
                 no_model_reason=state.no_model_reason,
@@ -749,6 +750,10 @@ class MainWindow(QMainWindow):
         model = self.model_label.text().removeprefix("Model: ")
         embedding = self.library.embedding_model.id if self.library else "—"
         generator = self._ask_state.generator
+        if generator is not None:
+            info = generator.info
+            licence = f", licence {info.licence}" if info.licence else ""
+            model = f"{info.name} ({info.size_label}{licence})"
         cpu_code = (generator.runtime.get("cpu_code") if generator else "") or (
             "llama.cpp CPU code: shown once the answering model has loaded"
         )

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from desktop_rag.core.config import Settings
 from desktop_rag.core.errors import UserError
-from desktop_rag.core.models import ModelInfo, list_models, read_gguf_info
+from desktop_rag.core.models import ModelInfo, bundled_llm_path, list_models, read_gguf_info
 from desktop_rag.gui.messages import show_error
 
 BUNDLED_EMBEDDING = "Bundled: all-MiniLM-L6-v2 (English)"
@@ -121,9 +121,10 @@ class SettingsDialog(QDialog):
         i = self.llm.currentIndex()
         if 0 <= i < len(self.models):
             m = self.models[i]
+            licence = f", licence {m.licence}" if m.licence else ""
             self.llm_info.setText(
                 f"{m.architecture}, {m.quantization}, {m.size_label}, "
-                f"context {m.context_length} tokens"
+                f"context {m.context_length} tokens{licence}"
             )
 
     def _choose_gguf(self) -> None:
@@ -149,7 +150,9 @@ class SettingsDialog(QDialog):
         s = self.settings
         i = self.llm.currentIndex()
         chosen = self.models[i] if 0 <= i < len(self.models) else None
-        s.llm_path = "" if chosen is None or chosen.bundled else chosen.path
+        default = bundled_llm_path()
+        is_default = chosen is None or (default is not None and Path(chosen.path) == default)
+        s.llm_path = "" if is_default else chosen.path  # type: ignore[union-attr]
         s.embedding_model = self.embedding.text().strip()
         s.top_k = self.top_k.value()
         s.max_answer_tokens = self.answer_len.value()
