@@ -380,6 +380,13 @@ def build_messages(
     return messages_for(blocks), kept
 
 
+def warm(generator: Generator, lang: str = "en") -> None:
+    """Have the model read the instructions and worked examples now, so that the first
+    question only costs its own sources (llama.cpp keeps what it read as a reusable prefix)."""
+    messages, _ = build_messages("", [], generator, 1, lang)
+    generator.stream_chat(messages, max_tokens=1, temperature=0.0)
+
+
 def answer(
     searcher: Searcher,
     question: str,
@@ -394,6 +401,7 @@ def answer(
     cancel: CancelToken | None = None,
     no_model_reason: str = "",
     refusal_threshold: float | None = None,
+    evidence_sentences: int | None = None,
 ) -> Answer:
     """Answer `question` from the library. With no generator, return the best passages.
 
@@ -429,10 +437,13 @@ def answer(
     sources = [Source.from_hit(i + 1, j.hit) for i, j in enumerate(judged)]
     for source, j in zip(sources, judged, strict=True):
         source.focus = focus_ranges(j)
-    if generator is not None and generator.info.size_bytes < SMALL_MODEL_BYTES:
+    if evidence_sentences is None:
+        small = generator is not None and generator.info.size_bytes < SMALL_MODEL_BYTES
+        evidence_sentences = EVIDENCE_SENTENCES if small else 0
+    if generator is not None and evidence_sentences:
         # a small model reads the question's best sentences only: it loses a fact in a long
         # passage, and every token it reads delays the first word of the answer
-        picks = best_sentences(judged, EVIDENCE_SENTENCES)
+        picks = best_sentences(judged, evidence_sentences)
         kept = [(s, j, p) for s, j, p in zip(sources, judged, picks, strict=True) if p]
         sources = [replace(s, number=n) for n, (s, _, _) in enumerate(kept, start=1)]
         for source, (_, j, p) in zip(sources, kept, strict=True):

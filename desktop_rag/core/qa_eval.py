@@ -362,6 +362,7 @@ def evaluate_qa(
     progress: Callable[[Progress], None] | None = None,
     on_answer: Callable[[QAOutcome, int, int], None] | None = None,
     cancel: CancelToken | None = None,
+    answerable_only: bool = False,
     **answer_options: Any,
 ) -> QAReport:
     """Index a set (or reuse `index_dir`), ask its questions with `model` (a .gguf path or a
@@ -371,6 +372,8 @@ def evaluate_qa(
     from desktop_rag.core.models import resolve_llm
 
     qa_set = load_qa_set(root, split, limit, seed)
+    if answerable_only:
+        qa_set.items = [q for q in qa_set.items if not q.impossible]
     settings = Settings.load()
     generator = Generator(resolve_llm(model), settings.context_size, settings.threads)
     options = {
@@ -389,6 +392,7 @@ def evaluate_qa(
                 stats["documents"], stats["chunks"], ingest_s,
             )  # fmt: skip
             generator.load()
+            qa.warm(generator, qa.language_of(qa_set.items[0].question))
             for item in qa_set.items:
                 if cancel is not None:
                     cancel.raise_if_cancelled()

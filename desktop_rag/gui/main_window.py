@@ -566,6 +566,7 @@ class MainWindow(QMainWindow):
             try:
                 state.generator = Generator(path, settings.context_size, settings.threads)
                 state.generator.load()
+                qa.warm(state.generator)
                 state.no_model_reason = ""
             except UserError as exc:
                 state.generator, state.no_model_reason = None, exc.message
