@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import sys
+import unicodedata
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, NoReturn, TypeVar
@@ -60,10 +62,63 @@ def _setup() -> None:
     setup_logging(Settings.load().debug_logging)
 
 
-def _echo_piece(piece: str) -> None:
-    """Streamed text appears as it comes, also when the output is a pipe or a file."""
-    click.echo(piece, nl=False)
-    sys.stdout.flush()
+def _display_width(line: str) -> int:
+    """Terminal columns `line` takes: Hangul and other wide characters take two."""
+    width = 0
+    for ch in line:
+        if ch == "\t":
+            width += 8 - width % 8
+        elif unicodedata.combining(ch):
+            continue
+        else:
+            width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
+
+
+def terminal_rows(text: str, columns: int) -> int:
+    """How many terminal rows `text` fills when written from the start of a row."""
+    columns = max(1, columns)
+    return sum(max(1, -(-_display_width(line) // columns)) for line in text.split("\n"))
+
+
+class StreamedAnswer:
+    """Shows an answer as it streams, then its final text once.
+
+    The citation check may add [n] after streaming. On a terminal the streamed text is then
+    replaced in place by the checked one; in a pipe or a file, or when the text has scrolled
+    out of reach, it stays as streamed and the sources say which citations the check added."""
+
+    def __init__(self, out: Any = None) -> None:
+        self.out = out or sys.stdout
+        self.streamed = ""
+
+    def piece(self, piece: str) -> None:
+        """Streamed text appears as it comes, also when the output is a pipe or a file."""
+        self.streamed += piece
+        self.out.write(piece)
+        self.out.flush()
+
+    def finish(self, final: str) -> bool:
+        """End the streamed text; True when what is on screen now is `final` itself."""
+        if final.strip() == self.streamed.strip():
+            self.out.write("\n")
+            return True
+        size = shutil.get_terminal_size()
+        rows = terminal_rows(self.streamed, size.columns)
+        if not _isatty(self.out) or rows >= size.lines:
+            self.out.write("\n")
+            return False
+        up = f"\x1b[{rows - 1}A" if rows > 1 else ""
+        self.out.write(f"\r{up}\x1b[J{final.strip()}\n")
+        self.out.flush()
+        return True
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def _library_name(name: str | None) -> str:
@@ -322,7 +377,8 @@ def ask(
         if chat_id is not None and lib.store.chat(chat_id) is None:
             raise UserError(f"There is no chat {chat_id} in this library.")
         history = qa.previous_questions(lib.store, chat_id)
-        stream = None if as_json else _echo_piece
+        printer = StreamedAnswer()
+        stream = None if as_json else printer.piece
         result = qa.answer(
             lib,
             question,
@@ -338,18 +394,20 @@ def ask(
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
-    # the streamed text lacks the citations we add afterwards: print the final text when
-    # it differs, or when nothing was streamed
+    # the streamed text lacks the citations the check adds afterwards: the printer replaces
+    # it on a terminal; elsewhere the sources below name the ones it added
+    shown_final = True
     if result.status != "answered":
         click.echo(result.text)
     else:
-        click.echo()
-        if any(s.inferred for s in result.sentences):
-            click.echo(f"\nWith citations:\n{result.text}")
+        shown_final = printer.finish(result.text)
     if result.status == "answered" and result.cited:
+        by_model = {n for s in result.sentences if not s.inferred for n in s.cited}
+        added = {n for s in result.sentences if s.inferred for n in s.cited} - by_model
         click.echo("\nSources:")
         for s in result.citations:
-            click.echo(f"[{s.number}] {s.title}, p. {s.page}  ({s.path})")
+            mark = "" if shown_final or s.number not in added else " (cited by the check)"
+            click.echo(f"[{s.number}] {s.title}, p. {s.page}  ({s.path}){mark}")
     elif result.status == "not_found" and result.sources:
         click.echo("\nClosest passages:")
         for s in result.sources:

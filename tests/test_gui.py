@@ -179,8 +179,16 @@ def test_drop_ingests_files_and_reports_the_corrupt_one(window, docs: Path, qtbo
 
 def test_ask_streams_cites_and_opens_the_highlighted_page(window, qtbot):
     qtbot.waitUntil(lambda: window._ask_state.generator is not None, timeout=120_000)
+    view = window.chat_view
+    assert not view.stop_btn.isEnabled() and not window.stop_action.isEnabled()
     batches: list[str] = []
-    window.chat_view.append_text = _spy(window.chat_view.append_text, batches)
+    stop_usable: list[bool] = []
+    view.append_text = _spy(view.append_text, batches)
+    view.append_text = _spy(
+        view.append_text,
+        [],
+        lambda: stop_usable.append(view.stop_btn.isEnabled() and window.stop_action.isEnabled()),
+    )
     stalls = StallDetector()
     stalls.start()
     window.chat_view.question.setPlainText("How long is the Harwick Bridge?")
@@ -190,6 +198,8 @@ def test_ask_streams_cites_and_opens_the_highlighted_page(window, qtbot):
     answer = window.chat_view.exchanges[-1]["answer"]
     assert answer["status"] == "answered", answer
     assert len(batches) > 1  # the text arrived in several batches
+    assert all(stop_usable) and len(stop_usable) == len(batches)
+    assert not view.stop_btn.isEnabled() and not window.stop_action.isEnabled()
     assert answer["cited"]
     assert (
         "cite:0:" in window.chat_view.transcript.document().toMarkdown()
@@ -309,12 +319,35 @@ def test_about_names_the_versions_of_the_app_qt_llama_cpp_and_the_models(
     assert "SmolLM2-135M-Instruct" in text and "all-MiniLM-L6-v2" in text
 
 
-def _spy(fn, seen: list[str]):
+def _spy(fn, seen: list[str], also=None):
     def wrapper(piece: str) -> None:
         seen.append(piece)
+        if also is not None:
+            also()
         fn(piece)
 
     return wrapper
+
+
+def test_a_disabled_stop_button_looks_disabled(window):
+    """The palette once painted disabled buttons like enabled ones: Stop looked usable."""
+    stop = window.chat_view.stop_btn
+    assert not stop.isEnabled()
+    disabled = stop.grab().toImage()
+    stop.setEnabled(True)
+    try:
+        enabled = stop.grab().toImage()
+    finally:
+        stop.setEnabled(False)
+
+    def darkest(image) -> int:  # the text: Fusion greys it out only through the palette
+        return min(
+            image.pixelColor(x, y).lightness()
+            for x in range(8, image.width() - 8)
+            for y in range(6, image.height() - 6)
+        )
+
+    assert darkest(disabled) > darkest(enabled) + 80
 
 
 def _highlight_pixels(viewer) -> tuple[int, int]:

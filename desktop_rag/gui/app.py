@@ -73,6 +73,20 @@ def apply_palette(app) -> None:  # type: ignore[no-untyped-def]
         }
     for role, color in colors.items():
         p.setColor(role, QColor(color))
+    # setColor() paints every colour group alike, so a disabled button looked enabled: grey
+    # out the text of what cannot be used (the Stop button while no answer streams)
+    muted = QColor("#6b6f75" if dark else "#a3a9b1")
+    for role in (
+        QPalette.ColorRole.ButtonText,
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.Text,
+    ):
+        p.setColor(QPalette.ColorGroup.Disabled, role, muted)
+    p.setColor(
+        QPalette.ColorGroup.Disabled,
+        QPalette.ColorRole.Button,
+        QColor("#252629" if dark else "#f3f4f6"),
+    )
     app.setPalette(p)
 
 

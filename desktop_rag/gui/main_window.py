@@ -156,7 +156,8 @@ class MainWindow(QMainWindow):
         self._action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         c = self.menuBar().addMenu("&Chat")
         self._action(c, "&New chat", self.new_chat, "Ctrl+N")
-        self._action(c, "&Stop answer", self.stop_answer, "Esc")
+        self.stop_action = self._action(c, "&Stop answer", self.stop_answer, "Esc")
+        self.stop_action.setEnabled(False)
         v = self.menuBar().addMenu("&View")
         self._action(
             v, "Zoom &in", lambda: self.viewer.zoom_by(1.2), QKeySequence.StandardKey.ZoomIn
@@ -604,7 +605,7 @@ class MainWindow(QMainWindow):
             return qa.save_exchange(state.reader.store, chat_id, result)
 
         self.chat_view.begin(question)
-        self.chat_view.set_busy(True)
+        self._set_answering(True)
         self._ask_task = self.ask_lane.submit(
             work,
             on_text=self.chat_view.append_text,
@@ -615,7 +616,7 @@ class MainWindow(QMainWindow):
 
     def _answered(self, result: qa.Answer) -> None:
         self._ask_task = None
-        self.chat_view.set_busy(False)
+        self._set_answering(False)
         self.chat_id = result.chat_id
         answer = result.to_dict()
         self.chat_view.finish(answer)
@@ -623,7 +624,7 @@ class MainWindow(QMainWindow):
 
     def _ask_failed(self, exc: Exception) -> None:
         self._ask_task = None
-        self.chat_view.set_busy(False)
+        self._set_answering(False)
         message, hint = describe(exc)
         self.chat_view.finish(
             {"text": f"{message} {hint}".strip(), "status": "error", "sources": []}
@@ -634,7 +635,12 @@ class MainWindow(QMainWindow):
             self._ask_task.cancel.cancel()
             self._ask_task = None
             self._mark_stopped()
-            self.chat_view.set_busy(False)
+            self._set_answering(False)
+
+    def _set_answering(self, answering: bool) -> None:
+        """Stop (button, menu and Esc) works only while an answer is on its way."""
+        self.chat_view.set_busy(answering)
+        self.stop_action.setEnabled(answering)
 
     def _mark_stopped(self) -> None:
         if self.chat_view.exchanges:
