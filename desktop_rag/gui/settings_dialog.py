@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 from desktop_rag.core.config import Settings
 from desktop_rag.core.errors import UserError
 from desktop_rag.core.models import ModelInfo, list_models, read_gguf_info
+from desktop_rag.gui.found_models import FoundModelsBox
 from desktop_rag.gui.messages import show_error
 
 BUNDLED_EMBEDDING = "Bundled: all-MiniLM-L6-v2 (English)"
@@ -92,10 +94,15 @@ class SettingsDialog(QDialog):
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.found = FoundModelsBox()
+        self.found.chosen.connect(self._add_model)
+        self.finished.connect(lambda _result: self.found.cancel())
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.found, 1)
         layout.addWidget(buttons)
-        self.resize(620, self.sizeHint().height())
+        self.resize(720, self.sizeHint().height() + 80)
+        QTimer.singleShot(0, self.found.scan)
 
     def _fill_models(self, current: str) -> None:
         try:
@@ -135,9 +142,16 @@ class SettingsDialog(QDialog):
         except UserError as exc:
             show_error(self, exc)
             return
-        self.models.append(info)
-        self.llm.addItem(info.name, info.path)
-        self.llm.setCurrentIndex(self.llm.count() - 1)
+        self._add_model(info)
+
+    def _add_model(self, info: ModelInfo) -> None:
+        """Offer `info` in the answering-model list and select it."""
+        index = next((i for i, m in enumerate(self.models) if m.path == info.path), None)
+        if index is None:
+            self.models.append(info)
+            self.llm.addItem(info.name, info.path)
+            index = self.llm.count() - 1
+        self.llm.setCurrentIndex(index)
 
     def _choose_embedding(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Choose a sentence-transformers model folder")
