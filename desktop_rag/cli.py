@@ -346,6 +346,13 @@ def search(query: str, library_name: str | None, k: int, as_json: bool) -> None:
 @click.option("--chat", "chat_id", type=int, default=None, help="Continue this chat.")
 @click.option("--no-model", is_flag=True, help="Skip the LLM: show the best passages only.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON at the end.")
+@click.option(
+    "--export",
+    "export_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    default=None,
+    help="Also save the answer with its sources: FILE.pdf (with page images) or FILE.md.",
+)
 @_friendly
 def ask(
     question: str,
@@ -354,8 +361,13 @@ def ask(
     chat_id: int | None,
     no_model: bool,
     as_json: bool,
+    export_path: str | None,
 ) -> None:
     """Answer QUESTION from a library with a local LLM, citing the sources."""
+    if export_path:
+        from desktop_rag.core.export import export_format
+
+        export_format(export_path)  # a wrong suffix fails before the model runs
     from desktop_rag.core import qa
     from desktop_rag.core.config import Settings
     from desktop_rag.core.generation import Generator
@@ -391,6 +403,9 @@ def ask(
             no_model_reason=reason,
         )
         qa.save_exchange(lib.store, chat_id, result)
+        library = lib.name
+    if export_path:
+        _export_answer(result, export_path, library)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -415,6 +430,67 @@ def ask(
     if result.note and result.status == "answered":
         click.echo(f"\nnote: {result.note}", err=True)
     click.echo(f"(chat {result.chat_id})", err=True)
+
+
+def _export_answer(result: Any, path: str, library: str) -> None:
+    from desktop_rag.core.export import Exchange, ExportInfo, export_exchanges
+
+    info = ExportInfo(title=result.question[:120], library=library)
+    done = export_exchanges([Exchange(result.question, result.to_dict())], path, info)
+    click.echo(f"exported to {done}", err=True)
+
+
+# --- chats ---------------------------------------------------------------------------------------
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+def chats(ctx: click.Context) -> None:
+    """List a library's chats and export one."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(chats_list)
+
+
+@chats.command("list")
+@click.option("--library", "-l", "library_name", help="Library name (default: the current one).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_friendly
+def chats_list(library_name: str | None = None, as_json: bool = False) -> None:
+    """The chats of a library, newest first."""
+    from desktop_rag.core.library import Library
+
+    with Library.open(_library_name(library_name), readonly=True) as lib:
+        rows = lib.store.chats()
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("No chats yet. Start one with `desktop-rag ask QUESTION`.")
+    for r in rows:
+        click.echo(f"{r['id']}\t{r['messages'] // 2} questions\t{r['title']}")
+
+
+@chats.command("export")
+@click.argument("chat_id", type=int)
+@click.argument("path", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--library", "-l", "library_name", help="Library name (default: the current one).")
+@_friendly
+def chats_export(chat_id: int, path: str, library_name: str | None) -> None:
+    """Save a whole chat with its sources: PATH.pdf (with page images) or PATH.md."""
+    from desktop_rag.core.export import ExportInfo, exchanges_from_messages, export_exchanges
+    from desktop_rag.core.library import Library
+
+    with Library.open(_library_name(library_name), readonly=True) as lib:
+        chat = lib.store.chat(chat_id)
+        if chat is None:
+            raise UserError(
+                f"There is no chat {chat_id} in this library.", "List them: desktop-rag chats"
+            )
+        exchanges = exchanges_from_messages(lib.store.messages(chat_id))
+        info = ExportInfo(title=chat["title"] or f"Chat {chat_id}", library=lib.name)
+    done = export_exchanges(exchanges, path, info)
+    n = len(exchanges)
+    click.echo(f"exported {n} question{'' if n == 1 else 's'} to {done}")
 
 
 @main.group(invoke_without_command=True)

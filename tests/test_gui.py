@@ -216,6 +216,47 @@ def test_ask_streams_cites_and_opens_the_highlighted_page(window, qtbot):
     assert window.chat_list.list.count() == 1
 
 
+def test_an_answer_exports_from_its_link_and_its_context_menu(
+    window, tmp_path: Path, qtbot, monkeypatch
+):
+    import pymupdf
+    from PySide6.QtWidgets import QFileDialog
+
+    view = window.chat_view
+    assert view.finished(0) and "export:0" in view.transcript.toHtml()
+    target = tmp_path / "bridge.pdf"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *_a, **_k: (str(target), ""))
+    )
+    stalls = StallDetector()
+    stalls.start()
+    view._anchor(QUrl("export:0"))  # the link under the answer
+    qtbot.waitUntil(lambda: target.exists() and not window.exporter.busy, timeout=120_000)
+    worst = stalls.stop()
+    assert "Exported to" in window.statusBar().currentMessage()
+    with pymupdf.open(target) as doc:
+        assert "How long is the Harwick Bridge?" in doc[0].get_text()
+        images = sum(len(page.get_images()) for page in doc)
+    assert images == len(view.exchanges[0]["answer"]["cited"])  # every cited page
+    assert worst < 0.1, f"the GUI thread froze for {worst * 1000:.0f} ms while exporting"
+
+    # right-click in the answer: the menu exports that answer
+    markdown = tmp_path / "bridge.md"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *_a, **_k: (str(markdown), ""))
+    )
+    browser = view.transcript
+    cursor = browser.document().find("Harwick")
+    pos = browser.cursorRect(cursor).center()
+    assert view.exchange_at(browser.cursorForPosition(pos).position()) == 0
+    menu = view.context_menu(pos)
+    action = next(a for a in menu.actions() if a.text() == "Export this answer…")
+    assert action.isEnabled()
+    action.trigger()
+    qtbot.waitUntil(lambda: markdown.exists() and not window.exporter.busy, timeout=120_000)
+    assert "## Sources" in markdown.read_text(encoding="utf-8")
+
+
 def test_stop_cancels_the_answer(window, qtbot):
     window.chat_view.question.setPlainText("What did the glassblowers and the bakers study?")
     window.chat_view._submit()

@@ -39,8 +39,11 @@ def answer_markdown(index: int, text: str, numbers: set[int]) -> str:
     )
 
 
-def exchange_markdown(index: int, question: str, answer: dict[str, Any] | None) -> str:
-    """One question and its answer (still streaming when answer['streaming'])."""
+def exchange_markdown(
+    index: int, question: str, answer: dict[str, Any] | None, export_label: str = ""
+) -> str:
+    """One question and its answer (still streaming when answer['streaming']); a finished
+    answer ends with a link that exports it when `export_label` is given."""
     parts = [f"**You:** {plain(question)}", ""]
     if answer is None:
         return "\n".join(parts)
@@ -76,4 +79,6 @@ def exchange_markdown(index: int, question: str, answer: dict[str, Any] | None) 
             )
     if status == "cancelled":
         parts += ["", "*Stopped.*"]
+    if export_label and status != "error":
+        parts += ["", f"[{plain(export_label)}](export:{index})"]
     return "\n".join(parts)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QKeyEvent, QTextDocument
+from PySide6.QtGui import QKeyEvent, QTextDocument, QTextFormat
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QStackedWidget,
@@ -99,6 +100,8 @@ class ChatView(QWidget):
     ask = Signal(str)
     stop = Signal()
     citation_clicked = Signal(dict)  # the source
+    export_answer = Signal(int)  # the exchange's index
+    export_chat = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -107,6 +110,8 @@ class ChatView(QWidget):
         self.transcript.setOpenLinks(False)
         self.transcript.setOpenExternalLinks(False)
         self.transcript.anchorClicked.connect(self._anchor)
+        self.transcript.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.transcript.customContextMenuRequested.connect(self._context_menu)
         self.empty = QLabel(EMPTY_CHAT)
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -191,8 +196,10 @@ class ChatView(QWidget):
         self.stack.setCurrentWidget(self.transcript)
         bar = self.transcript.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 4
+        label = self.tr("Export this answer…")
         md = "\n\n---\n\n".join(
-            exchange_markdown(i, e["question"], e["answer"]) for i, e in enumerate(self.exchanges)
+            exchange_markdown(i, e["question"], e["answer"], label)
+            for i, e in enumerate(self.exchanges)
         )
         self.transcript.document().setMarkdown(md, QTextDocument.MarkdownFeature.MarkdownNoHTML)
         if at_bottom:
@@ -204,7 +211,55 @@ class ChatView(QWidget):
             self.question.clear()
             self.ask.emit(text)
 
+    def exchange_at(self, position: int) -> int | None:
+        """The index of the exchange shown at a character position of the transcript: the
+        exchanges are separated by horizontal rules."""
+        if not self.exchanges:
+            return None
+        index = 0
+        block = self.transcript.document().begin()
+        while block.isValid() and block.position() <= position:
+            if block.blockFormat().hasProperty(
+                QTextFormat.Property.BlockTrailingHorizontalRulerWidth
+            ):
+                index += 1
+            block = block.next()
+        return min(index, len(self.exchanges) - 1)
+
+    def finished(self, index: int | None) -> bool:
+        """Whether exchange `index` has a complete answer (one that can be exported)."""
+        if index is None or not 0 <= index < len(self.exchanges):
+            return False
+        answer = self.exchanges[index]["answer"]
+        return bool(answer) and not answer.get("streaming") and answer.get("status") != "error"
+
+    def _context_menu(self, pos: Any) -> None:
+        menu = self.context_menu(pos)
+        menu.exec(self.transcript.viewport().mapToGlobal(pos))
+        menu.deleteLater()
+
+    def context_menu(self, pos: Any) -> QMenu:
+        """The transcript's menu at `pos`: copy and select, and export the answer there."""
+        menu = self.transcript.createStandardContextMenu(pos)
+        index = self.exchange_at(self.transcript.cursorForPosition(pos).position())
+        menu.addSeparator()
+        this = menu.addAction(self.tr("Export this answer…"))
+        this.setEnabled(self.finished(index))
+        this.triggered.connect(lambda: self.export_answer.emit(index))
+        whole = menu.addAction(self.tr("Export the whole chat…"))
+        whole.setEnabled(any(self.finished(i) for i in range(len(self.exchanges))))
+        whole.triggered.connect(self.export_chat.emit)
+        return menu
+
     def _anchor(self, url: QUrl) -> None:
+        if url.scheme() == "export":
+            try:
+                index = int(url.path())
+            except ValueError:
+                return
+            if self.finished(index):
+                self.export_answer.emit(index)
+            return
         if url.scheme() != "cite":
             return  # no other links exist; never open anything else
         try:

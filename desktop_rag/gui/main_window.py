@@ -42,6 +42,7 @@ from desktop_rag.core.library import (
     rename_library,
 )
 from desktop_rag.core.store import Store
+from desktop_rag.gui.answer_export import AnswerExporter, finished_exchanges
 from desktop_rag.gui.app import resource
 from desktop_rag.gui.chat_view import ChatList, ChatView
 from desktop_rag.gui.library_panel import LibraryPanel
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         self.chat_list = ChatList()
         self.chat_view = ChatView()
         self.viewer = SourceViewer(page_text=self._page_text)
+        self.exporter = AnswerExporter(self)
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.library_panel)
         left.addWidget(self.chat_list)
@@ -158,6 +160,9 @@ class MainWindow(QMainWindow):
         self._action(c, "&New chat", self.new_chat, "Ctrl+N")
         self.stop_action = self._action(c, "&Stop answer", self.stop_answer, "Esc")
         self.stop_action.setEnabled(False)
+        c.addSeparator()
+        self._action(c, "&Export answer…", self.export_last_answer, "Ctrl+E")
+        self._action(c, "Export &whole chat…", self.export_chat, "Ctrl+Shift+E")
         v = self.menuBar().addMenu("&View")
         self._action(
             v, "Zoom &in", lambda: self.viewer.zoom_by(1.2), QKeySequence.StandardKey.ZoomIn
@@ -187,6 +192,10 @@ class MainWindow(QMainWindow):
         self.chat_view.ask.connect(self.ask)
         self.chat_view.stop.connect(self.stop_answer)
         self.chat_view.citation_clicked.connect(self.viewer.show_source)
+        self.chat_view.export_answer.connect(self.export_answer)
+        self.chat_view.export_chat.connect(self.export_chat)
+        self.exporter.message.connect(self._status_message)
+        self.exporter.failed.connect(self._error)
         self.viewer.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
 
     # --- start and libraries ---------------------------------------------------------------
@@ -648,6 +657,41 @@ class MainWindow(QMainWindow):
             answer = {**answer, "streaming": False, "status": "cancelled"}
             self.chat_view.finish(answer)
 
+    # --- exporting ---------------------------------------------------------------------------
+
+    def export_answer(self, index: int) -> None:
+        """Export one answer of the chat shown, with its sources, as PDF or Markdown."""
+        exchanges = finished_exchanges(self.chat_view.exchanges[index : index + 1])
+        title = exchanges[0].question[:120] if exchanges else ""
+        self.exporter.ask_and_export(exchanges, title, self._library_name())
+
+    def export_last_answer(self) -> None:
+        view = self.chat_view
+        done = [i for i in range(len(view.exchanges)) if view.finished(i)]
+        if not done:
+            self._status_message(self.tr("There is no answer to export yet."), 5000)
+            return
+        self.export_answer(done[-1])
+
+    def export_chat(self) -> None:
+        """Export every answered question of the chat shown."""
+        exchanges = finished_exchanges(self.chat_view.exchanges)
+        title = ""
+        if self.view_store is not None and self.chat_id is not None:
+            chat = self.view_store.chat(self.chat_id)
+            title = chat["title"] if chat else ""
+        title = title or (exchanges[0].question[:120] if exchanges else "")
+        self.exporter.ask_and_export(exchanges, title, self._library_name())
+
+    def _library_name(self) -> str:
+        return self.library.name if self.library is not None else ""
+
+    def _status_message(self, text: str, ms: int) -> None:
+        if text:
+            self.statusBar().showMessage(text, ms)
+        else:
+            self.statusBar().clearMessage()
+
     # --- chats -------------------------------------------------------------------------------
 
     def refresh_chats(self) -> None:
@@ -850,8 +894,10 @@ class MainWindow(QMainWindow):
         QApplication.instance().removeEventFilter(self)
         self.index_lane.cancel_all()
         self.ask_lane.cancel_all()
+        self.exporter.cancel()
         self.index_lane.wait(15_000)
         self.ask_lane.wait(15_000)
+        self.exporter.lane.wait(10_000)
         state = self._ask_state
         if state.reader is not None:
             state.reader.close()

@@ -28,12 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_rag.core.highlight import CONTEXT_RGBA, FOCUS_RGBA, PAD_PIXELS, page_highlights
 from desktop_rag.core.loaders import LAYOUT_SUFFIXES
 
 log = logging.getLogger(__name__)
 
-HIGHLIGHT = QColor(255, 200, 0, 110)  # the sentences that answer
-CONTEXT = QColor(255, 200, 0, 40)  # the rest of the cited passage
+HIGHLIGHT = QColor(*FOCUS_RGBA)  # the sentences that answer
+CONTEXT = QColor(*CONTEXT_RGBA)  # the rest of the cited passage
 LAYOUT_KINDS = set(LAYOUT_SUFFIXES.values())
 
 
@@ -205,18 +206,16 @@ class SourceViewer(QWidget):
             pix.samples, pix.width, pix.height, pix.stride, QImage.Format.Format_RGB888
         ).copy()
         self.highlight_rects = []
-        if self.source and int(self.source.get("page", 0)) == self.page_number:
-            spans = [s for s in self.source.get("spans", []) if int(s[0]) == self.page_number]
-            focus = _focus_spans(page, self.page_number, self.source.get("focus") or [])
+        groups = page_highlights(page, self.page_number, self.source) if self.source else []
+        if groups:
             painter = QPainter(image)
             painter.setPen(Qt.PenStyle.NoPen)
-            for color, group in (
-                ((CONTEXT, spans), (HIGHLIGHT, focus)) if focus else ((HIGHLIGHT, spans),)
-            ):
-                painter.setBrush(color)
-                for span in group:
-                    x0, y0, x1, y1 = (float(v) * scale * ratio for v in span[1:5])
-                    rect = QRectF(x0 - 1, y0 - 1, x1 - x0 + 2, y1 - y0 + 2)
+            pad = PAD_PIXELS
+            for rgba, rects in groups:
+                painter.setBrush(QColor(*rgba))
+                for rect_points in rects:
+                    x0, y0, x1, y1 = (v * scale * ratio for v in rect_points)
+                    rect = QRectF(x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad)
                     painter.drawRect(rect)
                     self.highlight_rects.append(rect)
             painter.end()
@@ -290,22 +289,6 @@ class SourceViewer(QWidget):
         super().resizeEvent(event)
         if self.fit_width and self._doc is not None:
             self.render_page()
-
-
-def _focus_spans(page: Any, number: int, focus: list[list[int]]) -> list[list[float]]:
-    """Rectangles of the focus sentences, found again in the page's words (the same
-    extraction that built the page text at indexing time)."""
-    if not focus:
-        return []
-    from desktop_rag.core.chunking import rects_for
-    from desktop_rag.core.loaders import ParsedPage, words_to_text
-
-    text, positions = words_to_text(page.get_text("words", sort=False))
-    parsed = ParsedPage(number, 0.0, 0.0, text, positions)
-    rects: list[list[float]] = []
-    for start, end in focus:
-        rects.extend(rects_for(parsed, start, end))
-    return rects
 
 
 def _selection(cursor: QTextCursor, color: QColor) -> QTextEdit.ExtraSelection:
