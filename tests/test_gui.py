@@ -316,6 +316,7 @@ def test_cancel_stops_ingestion_and_keeps_what_was_done(window, tmp_path: Path, 
     window.cancel_ingest()
     qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=120_000)
     assert not window.cancel_btn.isVisible()
+    assert str(folder.resolve()) not in window.library_panel.folders.folders()  # not followed
     with window.library.store.conn:  # the store is consistent after a cancel
         pass
     assert len(window.library.vectors) == window.library.store.chunk_count()
@@ -338,6 +339,33 @@ def test_open_with_adds_the_file_and_shows_it(window, tmp_path: Path, qtbot):
     assert window.viewer.page_count == 2 and window.viewer.rendered is not None
     qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=300_000)
     assert _statuses(window)["opened"] == "ready"
+
+
+def test_a_linked_folder_follows_a_file_copied_in_and_deleted(window, tmp_path: Path, qtbot):
+    """Without a restart: the watcher sees the copy, the index lane indexes it, the list and
+    the search show it; then the deletion removes it."""
+    import shutil
+
+    folder = tmp_path / "linked"
+    folder.mkdir()
+    window.ingest([str(folder)])  # a folder added stays linked
+    qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=60_000)
+    linked = str(folder.resolve())
+    assert linked in window.library_panel.folders.folders()
+    source = docgen.make_pdf(
+        tmp_path / "train.pdf", ["The night train to Varde carries fourteen sleeping cars."]
+    )
+    shutil.copy(source, folder / "night-train.pdf")  # a fresh copy: it settles first
+    qtbot.waitUntil(lambda: _statuses(window).get("night-train") == "ready", timeout=120_000)
+    hit = window.library.search("night train to Varde sleeping cars", 1)[0]
+    assert hit.path == str(folder.resolve() / "night-train.pdf")
+    (folder / "night-train.pdf").unlink()
+    qtbot.waitUntil(lambda: "night-train" not in _statuses(window), timeout=120_000)
+    assert all(h.path != hit.path for h in window.library.search("night train to Varde", 3))
+
+    window.unlink_folder(linked)
+    qtbot.waitUntil(lambda: linked not in window.library_panel.folders.folders(), timeout=30_000)
+    assert linked not in window.folder_sync.watcher.folders
 
 
 def test_about_names_the_versions_of_the_app_qt_llama_cpp_and_the_models(

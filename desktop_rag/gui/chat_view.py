@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, QUrl, Signal
 from PySide6.QtGui import QKeyEvent, QTextDocument, QTextFormat
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -24,11 +24,16 @@ from PySide6.QtWidgets import (
 
 from desktop_rag.gui.chat_render import exchange_markdown
 
-EMPTY_LIBRARY = "Drop files or folders anywhere on this window to add them to the library."
-GUIDE_HINT = "Or ask the user guide something first, such as “How do I add a bigger model?”"
-EMPTY_CHAT = (
+EMPTY_LIBRARY = QT_TRANSLATE_NOOP(
+    "ChatView", "Drop files or folders anywhere on this window to add them to the library."
+)
+GUIDE_HINT = QT_TRANSLATE_NOOP(
+    "ChatView", "Or ask the user guide something first, such as “How do I add a bigger model?”"
+)
+EMPTY_CHAT = QT_TRANSLATE_NOOP(
+    "ChatView",
     "Ask a question about your documents below. "
-    "Answers cite their sources: click [1] to see the passage."
+    "Answers cite their sources: click [1] to see the passage.",
 )
 
 
@@ -59,16 +64,16 @@ class ChatList(QWidget):
         self.list.itemClicked.connect(
             lambda item: self.chat_chosen.emit(int(item.data(Qt.ItemDataRole.UserRole)))
         )
-        title = QLabel("Chats")
+        title = QLabel(self.tr("Chats"))
         title.setObjectName("sectionTitle")
         new = QToolButton()
         new.setText("+")
-        new.setToolTip("New chat (Ctrl+N)")
+        new.setToolTip(self.tr("New chat (Ctrl+N)"))
         new.setAutoRaise(True)
         new.clicked.connect(self.new_chat.emit)
         delete = QToolButton()
         delete.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_TrashIcon))
-        delete.setToolTip("Delete the selected chat")
+        delete.setToolTip(self.tr("Delete the selected chat"))
         delete.setAutoRaise(True)
         delete.clicked.connect(self._delete)
         row = QHBoxLayout()
@@ -83,7 +88,7 @@ class ChatList(QWidget):
     def set_chats(self, chats: list[dict[str, Any]], current: int | None) -> None:
         self.list.clear()
         for c in chats:
-            item = QListWidgetItem(c["title"] or "Untitled chat")
+            item = QListWidgetItem(c["title"] or self.tr("Untitled chat"))
             item.setData(Qt.ItemDataRole.UserRole, c["id"])
             item.setToolTip(c["title"])
             self.list.addItem(item)
@@ -112,7 +117,7 @@ class ChatView(QWidget):
         self.transcript.anchorClicked.connect(self._anchor)
         self.transcript.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.transcript.customContextMenuRequested.connect(self._context_menu)
-        self.empty = QLabel(EMPTY_CHAT)
+        self.empty = QLabel(self.tr(EMPTY_CHAT))
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setObjectName("placeholder")
@@ -122,15 +127,15 @@ class ChatView(QWidget):
 
         self.question = QuestionEdit()
         self.question.setPlaceholderText(
-            "Ask a question about your documents…  (Enter asks, Shift+Enter: new line)"
+            self.tr("Ask a question about your documents…  (Enter asks, Shift+Enter: new line)")
         )
         self.question.setFixedHeight(72)
         self.question.submitted.connect(self._submit)
-        self.ask_btn = QPushButton("Ask")
+        self.ask_btn = QPushButton(self.tr("Ask"))
         self.ask_btn.setDefault(True)
         self.ask_btn.clicked.connect(self._submit)
-        self.stop_btn = QPushButton("Stop")
-        self.stop_btn.setToolTip("Stop the answer (Esc)")
+        self.stop_btn = QPushButton(self.tr("Stop"))
+        self.stop_btn.setToolTip(self.tr("Stop the answer (Esc)"))
         self.stop_btn.setEnabled(False)
         self.stop_btn.clicked.connect(self.stop.emit)
         buttons = QVBoxLayout()
@@ -153,8 +158,9 @@ class ChatView(QWidget):
     def set_empty_text(self, library_empty: bool, guide: bool = False) -> None:
         """`library_empty`: none of the user's own documents yet; `guide`: the user guide is
         in the library (it can be asked at once)."""
-        text = EMPTY_LIBRARY if library_empty else EMPTY_CHAT
-        self.empty.setText(f"{text}\n\n{GUIDE_HINT}" if library_empty and guide else text)
+        text = self.tr(EMPTY_LIBRARY) if library_empty else self.tr(EMPTY_CHAT)
+        hint = self.tr(GUIDE_HINT)
+        self.empty.setText(f"{text}\n\n{hint}" if library_empty and guide else text)
 
     def load(self, messages: list[dict[str, Any]]) -> None:
         """Show a stored chat."""
