@@ -8,12 +8,28 @@ export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 
-.PHONY: run test lock lint typecheck unit system-deps screenshots package icons clean
+.PHONY: run test lock lint typecheck unit system-deps screenshots package icons clean \
+	translations translations-update
 
-run: $(STAMP)
+# The window's translations: resources/translations/*.ts are committed, the .qm files the
+# app loads are compiled from them (here, and so by `make run`, `make test`, `make package`).
+TS := $(wildcard resources/translations/*.ts)
+QM := $(TS:.ts=.qm)
+
+run: $(STAMP) $(QM)
 	$(BIN)/desktop-rag
 
-test: $(STAMP) system-deps lint typecheck unit
+test: $(STAMP) $(QM) system-deps lint typecheck unit
+
+translations: $(QM)
+
+resources/translations/%.qm: resources/translations/%.ts | $(STAMP)
+	$(BIN)/pyside6-lrelease $< -qm $@
+
+# After changing or adding window strings: refresh the .ts (translate the new entries, then
+# commit it); tests/test_translations.py fails while any string is missing or unfinished.
+translations-update: $(STAMP)
+	$(BIN)/pyside6-lupdate -locations none -no-obsolete desktop_rag/gui/*.py -ts $(TS)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,16 +63,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy desktop_rag/core
 
-unit: $(STAMP)
+unit: $(STAMP) $(QM)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 # The real window under Xvfb: drop two PDFs, ask, open a citation -> resources/screenshots/
-screenshots: $(STAMP) system-deps
+screenshots: $(STAMP) $(QM) system-deps
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python scripts/screenshots.py
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python scripts/screenshots.py --language ko
 
 # The installer's one-folder bundle, dist/desktop-rag/ (PyInstaller; ~20 min on 2 cores), then
 # its smoke test: the frozen CLI and window, headless, with the network unplugged.
-package: $(STAMP) system-deps
+package: $(STAMP) $(QM) system-deps
 	@start=$$(date +%s); \
 	$(BIN)/python -m PyInstaller --noconfirm --distpath dist --workpath build/pyinstaller \
 		packaging/desktop-rag.spec && \

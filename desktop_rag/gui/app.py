@@ -120,10 +120,17 @@ def main(argv: list[str] | None = None, open_paths: list[str] | None = None) -> 
     multiprocessing.freeze_support()  # the parser child process in a frozen bundle
     from desktop_rag.core.config import Settings, setup_logging
 
-    setup_logging(Settings.load().debug_logging)
+    settings = Settings.load()
+    setup_logging(settings.debug_logging)
     app = create_app(argv)
     from PySide6.QtCore import QTimer
 
+    from desktop_rag.gui.translation import ensure_hangul_font, install_translation
+
+    if install_translation(app, settings.language) == "ko":
+        ensure_hangul_font(app)
+    else:  # Korean document titles need it too, but not before the window shows
+        QTimer.singleShot(500, lambda: ensure_hangul_font(app))
     from desktop_rag.gui.main_window import MainWindow
 
     window = MainWindow()
