@@ -232,8 +232,11 @@ class FolderWatcher:
         """Watch exactly these folders (recursively), replacing what was watched."""
         from watchdog.observers import Observer
 
+        wanted = sorted({folder_key(f) for f in folders})
+        if wanted == self._folders and self._observer is not None:
+            return  # unchanged: keep watching, lose no event
         self.stop()
-        self._folders = sorted({folder_key(f) for f in folders})
+        self._folders = wanted
         observer = Observer()
         handler = _handler(self)
         for folder in self._folders:

@@ -603,7 +603,11 @@ class MainWindow(QMainWindow):
         rows = [{**f, "present": Path(f["path"]).is_dir()} for f in self.view_store.folders()]
         self.library_panel.folders.set_folders(rows)
         if rewatch:
+            before = set(self.folder_sync.watcher.folders)
             self.folder_sync.watch([f["path"] for f in rows])
+            for f in rows:  # newly linked: what changed while it was being added
+                if f["path"] not in before:
+                    self.folder_sync.sync(f["path"])
 
     def unlink_folder_dialog(self, folder: str) -> None:
         lib = self.library
