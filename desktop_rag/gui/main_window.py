@@ -457,14 +457,19 @@ class MainWindow(QMainWindow):
             # a folder added stays linked: the library follows it from now on...
             known = {f["path"] for f in lib.linked_folders()}
             linked = [lib.link_folder(p) for p in paths if Path(p).is_dir()]
-            report = lib.ingest(
-                paths, progress=task.report, cancel=task.cancel, passwords=passwords, force=force
-            )
-            if report.cancelled:  # ...unless the user changed their mind about it
-                for folder in linked:
-                    if folder not in known:
-                        lib.unlink_folder(folder)
-            return report
+            try:
+                return lib.ingest(
+                    paths,
+                    progress=task.report,
+                    cancel=task.cancel,
+                    passwords=passwords,
+                    force=force,
+                )
+            finally:
+                if task.cancel.cancelled:  # ...unless the user changed their mind about it
+                    for folder in linked:
+                        if folder not in known:
+                            lib.unlink_folder(folder)
 
         task = self.index_lane.submit(
             work,
