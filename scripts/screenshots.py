@@ -40,13 +40,12 @@ def main() -> int:
     ]
     OUT.mkdir(parents=True, exist_ok=True)
     app = create_app([])
-    if language != "en":
-        from desktop_rag.gui.translation import ensure_hangul_font, install_translation
+    from desktop_rag.gui.translation import ensure_hangul_font, install_translation
 
-        if install_translation(app, language) != language:
-            print(f"screenshots: no compiled {language} translation", file=sys.stderr)
-            return 1
-        ensure_hangul_font(app)
+    if language != "en" and install_translation(app, language) != language:
+        print(f"screenshots: no compiled {language} translation", file=sys.stderr)
+        return 1
+    ensure_hangul_font(app)  # what the app does at start (for English, just after it)
     window = MainWindow()
     window.resize(1440, 900)
     window.show()
@@ -55,7 +54,7 @@ def main() -> int:
     def shot(name: str) -> None:
         app.processEvents()
         window.grab().save(str(OUT / f"{prefix}{name}.png"))
-        print(f"wrote {OUT / prefix}{name}.png", flush=True)
+        print(f"wrote {OUT / f'{prefix}{name}.png'}", flush=True)
 
     def when(condition, then, timeout_s: float = 900.0) -> None:
         deadline = [timeout_s * 1000]

@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QLibraryInfo, QLocale, QTranslator
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QApplication
 
 log = logging.getLogger(__name__)
@@ -59,8 +59,8 @@ def install_translation(app: QApplication, setting: str) -> str:
 
 def ensure_hangul_font(app: QApplication) -> str | None:
     """Make Hangul render when no installed font has it: register the CJK font PyMuPDF ships
-    (Droid Sans Fallback) and make it the fallback of the window's font. Returns the family
-    added, or None when the system has one (or this failed, which is logged)."""
+    (Droid Sans Fallback), which Qt then uses for the characters the window's font lacks.
+    Returns the family added, or None when the system has one (or this failed, logged)."""
     if QFontDatabase.families(QFontDatabase.WritingSystem.Korean):
         return None
     try:
@@ -75,8 +75,6 @@ def ensure_hangul_font(app: QApplication) -> str | None:
     if not families:
         log.warning("the bundled CJK font could not be registered")
         return None
-    family = families[0]
-    base = app.font().family()
-    QFont.insertSubstitutions(base, [*QFont.substitutes(base), family])
+    family = families[0]  # Qt falls back to it for the characters other fonts lack
     log.info("Hangul from the bundled font %s", family)
     return family
