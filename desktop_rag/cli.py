@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import sys
+import unicodedata
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, NoReturn, TypeVar
@@ -60,10 +62,63 @@ def _setup() -> None:
     setup_logging(Settings.load().debug_logging)
 
 
-def _echo_piece(piece: str) -> None:
-    """Streamed text appears as it comes, also when the output is a pipe or a file."""
-    click.echo(piece, nl=False)
-    sys.stdout.flush()
+def _display_width(line: str) -> int:
+    """Terminal columns `line` takes: Hangul and other wide characters take two."""
+    width = 0
+    for ch in line:
+        if ch == "\t":
+            width += 8 - width % 8
+        elif unicodedata.combining(ch):
+            continue
+        else:
+            width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
+
+
+def terminal_rows(text: str, columns: int) -> int:
+    """How many terminal rows `text` fills when written from the start of a row."""
+    columns = max(1, columns)
+    return sum(max(1, -(-_display_width(line) // columns)) for line in text.split("\n"))
+
+
+class StreamedAnswer:
+    """Shows an answer as it streams, then its final text once.
+
+    The citation check may add [n] after streaming. On a terminal the streamed text is then
+    replaced in place by the checked one; in a pipe or a file, or when the text has scrolled
+    out of reach, it stays as streamed and the sources say which citations the check added."""
+
+    def __init__(self, out: Any = None) -> None:
+        self.out = out or sys.stdout
+        self.streamed = ""
+
+    def piece(self, piece: str) -> None:
+        """Streamed text appears as it comes, also when the output is a pipe or a file."""
+        self.streamed += piece
+        self.out.write(piece)
+        self.out.flush()
+
+    def finish(self, final: str) -> bool:
+        """End the streamed text; True when what is on screen now is `final` itself."""
+        if final.strip() == self.streamed.strip():
+            self.out.write("\n")
+            return True
+        size = shutil.get_terminal_size()
+        rows = terminal_rows(self.streamed, size.columns)
+        if not _isatty(self.out) or rows >= size.lines:
+            self.out.write("\n")
+            return False
+        up = f"\x1b[{rows - 1}A" if rows > 1 else ""
+        self.out.write(f"\r{up}\x1b[J{final.strip()}\n")
+        self.out.flush()
+        return True
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def _library_name(name: str | None) -> str:
@@ -211,6 +266,11 @@ def libraries_delete(name: str, yes: bool) -> None:
 @click.option("--password", default=None, help="Password for protected PDFs.")
 @click.option("--embedding-model", default="", help="For a new library: a local model folder.")
 @click.option("--remove-missing", is_flag=True, help="Also drop documents whose file is gone.")
+@click.option(
+    "--sync",
+    is_flag=True,
+    help="One pass over each FOLDER: add, update, follow renames, remove what is gone there.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_friendly
 def ingest(
@@ -219,44 +279,187 @@ def ingest(
     password: str | None,
     embedding_model: str,
     remove_missing: bool,
+    sync: bool,
     quiet: bool,
 ) -> None:
-    """Add files and folders to a library."""
-    from tqdm import tqdm
+    """Add files and folders to a library. A folder stays linked: `desktop-rag watch` and the
+    window keep the library in step with it."""
+    from pathlib import Path
 
     from desktop_rag.core.library import Library
 
     name = _library_name(library_name)
+    folders = [p for p in paths if Path(p).expanduser().is_dir()]
+    if sync and len(folders) != len(paths):
+        raise UserError(
+            "--sync works on folders only.", "Give folders, or drop --sync to add files."
+        )
     with Library.open_or_create(name, embedding_model) as lib:
         lib.check_model(embedding_model)
-        bar = None if quiet else tqdm(total=0, unit="file", file=sys.stderr, dynamic_ncols=True)
-
-        def progress(p: Any) -> None:
-            if bar is None:
-                return
-            bar.total = p.files_total
-            bar.n = p.files_done
-            bar.set_postfix_str(
-                f"{p.pages_done} pages, {p.chunks_done} chunks {p.current[:30]}", refresh=False
-            )
-            bar.refresh()
-
+        for folder in folders:
+            lib.link_folder(folder)
+        progress, close_bar = _progress_bar(quiet)
         try:
-            report = lib.ingest(paths, progress=progress, password=password)
+            if sync:
+                reports = [lib.sync_folder(f, progress=progress) for f in folders]
+                outcomes = [o for r in reports for o in r.outcomes()]
+                summary = "; ".join(r.summary() for r in reports)
+                failed = any(r.ingest.failed for r in reports)
+            else:
+                report = lib.ingest(paths, progress=progress, password=password)
+                outcomes, summary, failed = report.outcomes, report.summary(), bool(report.failed)
         finally:
-            if bar is not None:
-                bar.close()
+            close_bar()
         removed = lib.remove_missing() if remove_missing else []
-    for o in report.outcomes:
-        if o.status in ("failed", "skipped"):
-            click.echo(f"{o.status}: {o.path}: {o.message}", err=True)
-        elif o.message:
-            click.echo(f"warning: {o.path}: {o.message}", err=True)
+    _print_outcomes(outcomes)
     for path in removed:
         click.echo(f"removed: {path} (file is gone)", err=True)
-    click.echo(f"{name}: {report.summary()}")
-    if report.failed:
+    click.echo(f"{name}: {summary}")
+    if failed:
         sys.exit(EXIT_SOME_FILES_FAILED)
+
+
+def _progress_bar(quiet: bool) -> tuple[Callable[[Any], None], Callable[[], None]]:
+    """A progress callback drawing a bar on stderr (nothing when quiet), and its closer."""
+    from tqdm import tqdm
+
+    bar = None if quiet else tqdm(total=0, unit="file", file=sys.stderr, dynamic_ncols=True)
+
+    def progress(p: Any) -> None:
+        if bar is None:
+            return
+        bar.total = p.files_total
+        bar.n = p.files_done
+        bar.set_postfix_str(
+            f"{p.pages_done} pages, {p.chunks_done} chunks {p.current[:30]}", refresh=False
+        )
+        bar.refresh()
+
+    def close() -> None:
+        if bar is not None:
+            bar.close()
+
+    return progress, close
+
+
+def _print_outcomes(outcomes: list[Any]) -> None:
+    for o in outcomes:
+        if o.status in ("failed", "skipped"):
+            click.echo(f"{o.status}: {o.path}: {o.message}", err=True)
+        elif o.status in ("removed", "moved"):
+            click.echo(f"{o.status}: {o.path} ({o.message})", err=True)
+        elif o.message:
+            click.echo(f"warning: {o.path}: {o.message}", err=True)
+
+
+@main.command()
+@click.argument("folders", nargs=-1, type=click.Path(file_okay=False, path_type=str))
+@click.option("--library", "-l", "library_name", help="Library name (default: the current one).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only what changed.")
+@_friendly
+def watch(folders: tuple[str, ...], library_name: str | None, quiet: bool) -> None:
+    """Keep a library in step with its linked folders (and FOLDERS, linked first) until
+    Ctrl+C: files added, changed, renamed or deleted there are indexed or removed."""
+    import signal
+    import time
+
+    def stop(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt  # a service manager's SIGTERM ends it as Ctrl+C does
+
+    signal.signal(signal.SIGTERM, stop)
+
+    from desktop_rag.core.library import Library
+    from desktop_rag.core.watch import POLL_S, SETTLE_S, FolderWatcher
+
+    name = _library_name(library_name)
+    with Library.open_or_create(name) if folders else Library.open(name) as lib:
+        for folder in folders:
+            lib.link_folder(folder)
+        linked = [row["path"] for row in lib.store.folders()]
+        if not linked:
+            raise UserError(
+                f"The library '{name}' has no linked folders.",
+                "Link one: desktop-rag watch FOLDER (or desktop-rag ingest FOLDER).",
+            )
+        watcher = FolderWatcher()
+        watcher.watch(linked)
+
+        def sync(folder: str) -> None:
+            report = lib.sync_folder(folder)
+            _print_outcomes(report.outcomes())
+            if report.changed or report.missing or not quiet:
+                click.echo(f"{name}: {report.summary()}", err=report.missing)
+            if report.waiting:
+                watcher.again(folder, SETTLE_S)
+
+        try:
+            for folder in linked:  # what changed while nothing was watching
+                sync(folder)
+            polled = ", ".join(watcher.polled)
+            if polled:
+                click.echo(f"looking every {POLL_S:.0f} s at: {polled}", err=True)
+            click.echo(f"watching {len(linked)} folder(s) of '{name}'; Ctrl+C stops", err=True)
+            while True:
+                for folder in watcher.due():
+                    sync(folder)
+                time.sleep(0.25)
+        except KeyboardInterrupt:
+            click.echo("stopped watching", err=True)
+        finally:
+            watcher.stop()
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+def folders(ctx: click.Context) -> None:
+    """The folders a library follows: list, link, unlink."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(folders_list)
+
+
+@folders.command("list")
+@click.option("--library", "-l", "library_name", help="Library name (default: the current one).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_friendly
+def folders_list(library_name: str | None = None, as_json: bool = False) -> None:
+    """The linked folders of a library."""
+    from desktop_rag.core.library import Library
+
+    with Library.open(_library_name(library_name), readonly=True) as lib:
+        rows = lib.linked_folders()
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("No linked folders. Link one with `desktop-rag ingest FOLDER`.")
+    for r in rows:
+        click.echo(f"{r['path']}{'' if r['present'] else '  (missing)'}")
+
+
+@folders.command("link")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=str))
+@click.option("--library", "-l", "library_name", help="Library name (default: the current one).")
+@_friendly
+def folders_link(folder: str, library_name: str | None) -> None:
+    """Follow FOLDER (its files are added by the next sync: `ingest --sync` or `watch`)."""
+    from desktop_rag.core.library import Library
+
+    with Library.open(_library_name(library_name)) as lib:
+        click.echo(f"linked {lib.link_folder(folder)}")
+
+
+@folders.command("unlink")
+@click.argument("folder", type=click.Path(path_type=str))
+@click.option("--library", "-l", "library_name", help="Library name (default: the current one).")
+@click.option("--remove-documents", is_flag=True, help="Also remove its documents.")
+@_friendly
+def folders_unlink(folder: str, library_name: str | None, remove_documents: bool) -> None:
+    """Stop following FOLDER; its documents stay unless --remove-documents."""
+    from desktop_rag.core.library import Library
+
+    with Library.open(_library_name(library_name)) as lib:
+        removed = lib.unlink_folder(folder, remove_documents=remove_documents)
+    click.echo(f"unlinked {folder}" + (f"; {len(removed)} documents removed" if removed else ""))
 
 
 @main.command()
@@ -291,6 +494,13 @@ def search(query: str, library_name: str | None, k: int, as_json: bool) -> None:
 @click.option("--chat", "chat_id", type=int, default=None, help="Continue this chat.")
 @click.option("--no-model", is_flag=True, help="Skip the LLM: show the best passages only.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON at the end.")
+@click.option(
+    "--export",
+    "export_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    default=None,
+    help="Also save the answer with its sources: FILE.pdf (with page images) or FILE.md.",
+)
 @_friendly
 def ask(
     question: str,
@@ -299,8 +509,13 @@ def ask(
     chat_id: int | None,
     no_model: bool,
     as_json: bool,
+    export_path: str | None,
 ) -> None:
     """Answer QUESTION from a library with a local LLM, citing the sources."""
+    if export_path:
+        from desktop_rag.core.export import export_format
+
+        export_format(export_path)  # a wrong suffix fails before the model runs
     from desktop_rag.core import qa
     from desktop_rag.core.config import Settings
     from desktop_rag.core.generation import Generator
@@ -322,7 +537,8 @@ def ask(
         if chat_id is not None and lib.store.chat(chat_id) is None:
             raise UserError(f"There is no chat {chat_id} in this library.")
         history = qa.previous_questions(lib.store, chat_id)
-        stream = None if as_json else _echo_piece
+        printer = StreamedAnswer()
+        stream = None if as_json else printer.piece
         result = qa.answer(
             lib,
             question,
@@ -336,21 +552,28 @@ def ask(
             no_model_reason=reason,
         )
         qa.save_exchange(lib.store, chat_id, result)
+        library = lib.name
+    if export_path:
+        _export_answer(result, export_path, library)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
-    # the streamed text lacks the citations we add afterwards: print the final text when
-    # it differs, or when nothing was streamed
-    if result.status != "answered":
+    # the streamed text lacks the citations the check adds afterwards: the printer replaces
+    # it on a terminal; elsewhere the sources below name the ones it added
+    shown_final = True
+    if printer.streamed:  # a refusal or an unsupported answer streams too, then is replaced
+        shown_final = printer.finish(result.text)
+        if not shown_final and result.status != "answered":
+            click.echo(result.text)
+    elif result.status != "answered" or result.text:
         click.echo(result.text)
-    else:
-        click.echo()
-        if any(s.inferred for s in result.sentences):
-            click.echo(f"\nWith citations:\n{result.text}")
     if result.status == "answered" and result.cited:
+        by_model = {n for s in result.sentences if not s.inferred for n in s.cited}
+        added = {n for s in result.sentences if s.inferred for n in s.cited} - by_model
         click.echo("\nSources:")
         for s in result.citations:
-            click.echo(f"[{s.number}] {s.title}, p. {s.page}  ({s.path})")
+            mark = "" if shown_final or s.number not in added else " (cited by the check)"
+            click.echo(f"[{s.number}] {s.title}, p. {s.page}  ({s.path}){mark}")
     elif result.status == "not_found" and result.sources:
         click.echo("\nClosest passages:")
         for s in result.sources:
@@ -358,6 +581,67 @@ def ask(
     if result.note and result.status == "answered":
         click.echo(f"\nnote: {result.note}", err=True)
     click.echo(f"(chat {result.chat_id})", err=True)
+
+
+def _export_answer(result: Any, path: str, library: str) -> None:
+    from desktop_rag.core.export import Exchange, ExportInfo, export_exchanges
+
+    info = ExportInfo(title=result.question[:120], library=library)
+    done = export_exchanges([Exchange(result.question, result.to_dict())], path, info)
+    click.echo(f"exported to {done}", err=True)
+
+
+# --- chats ---------------------------------------------------------------------------------------
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+def chats(ctx: click.Context) -> None:
+    """List a library's chats and export one."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(chats_list)
+
+
+@chats.command("list")
+@click.option("--library", "-l", "library_name", help="Library name (default: the current one).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_friendly
+def chats_list(library_name: str | None = None, as_json: bool = False) -> None:
+    """The chats of a library, newest first."""
+    from desktop_rag.core.library import Library
+
+    with Library.open(_library_name(library_name), readonly=True) as lib:
+        rows = lib.store.chats()
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("No chats yet. Start one with `desktop-rag ask QUESTION`.")
+    for r in rows:
+        click.echo(f"{r['id']}\t{r['messages'] // 2} questions\t{r['title']}")
+
+
+@chats.command("export")
+@click.argument("chat_id", type=int)
+@click.argument("path", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--library", "-l", "library_name", help="Library name (default: the current one).")
+@_friendly
+def chats_export(chat_id: int, path: str, library_name: str | None) -> None:
+    """Save a whole chat with its sources: PATH.pdf (with page images) or PATH.md."""
+    from desktop_rag.core.export import ExportInfo, exchanges_from_messages, export_exchanges
+    from desktop_rag.core.library import Library
+
+    with Library.open(_library_name(library_name), readonly=True) as lib:
+        chat = lib.store.chat(chat_id)
+        if chat is None:
+            raise UserError(
+                f"There is no chat {chat_id} in this library.", "List them: desktop-rag chats"
+            )
+        exchanges = exchanges_from_messages(lib.store.messages(chat_id))
+        info = ExportInfo(title=chat["title"] or f"Chat {chat_id}", library=lib.name)
+    done = export_exchanges(exchanges, path, info)
+    n = len(exchanges)
+    click.echo(f"exported {n} question{'' if n == 1 else 's'} to {done}")
 
 
 @main.group(invoke_without_command=True)
@@ -370,9 +654,17 @@ def models(ctx: click.Context) -> None:
 
 @models.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--found",
+    is_flag=True,
+    help="Models other apps downloaded (Ollama, LM Studio, GPT4All, Jan, Hugging Face).",
+)
 @_friendly
-def models_list(as_json: bool = False) -> None:
+def models_list(as_json: bool = False, found: bool = False) -> None:
     """List the bundled model and the ones you added."""
+    if found:
+        _list_found_models(as_json)
+        return
     from desktop_rag.core.models import list_models, resolve_llm
 
     infos = list_models()
@@ -393,16 +685,68 @@ def models_list(as_json: bool = False) -> None:
         )
 
 
-@models.command("add")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=str))
-@click.option("--copy", is_flag=True, help="Copy the file instead of linking it.")
-@_friendly
-def models_add(path: str, copy: bool) -> None:
-    """Register a .gguf model file."""
-    from desktop_rag.core.models import add_model
+def _list_found_models(as_json: bool) -> None:
+    from desktop_rag.core.model_discovery import Unusable, find_models, registered_path
 
-    info = add_model(path, copy=copy)
-    click.echo(f"added {info.name} ({info.architecture}, {info.quantization}, {info.size_label})")
+    problems: list[Unusable] = []
+    found = find_models(on_problem=problems.append)
+    added = {m.path: registered_path(m) for m in found}
+    if as_json:
+        rows = [{**m.to_dict(), "added_as": str(added[m.path] or "")} for m in found]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not found:
+        click.echo(
+            "No models from Ollama, LM Studio, GPT4All, Jan or the Hugging Face cache were found."
+        )
+    for m in found:
+        mark = "+" if added[m.path] else " "
+        click.echo(
+            f"{mark} {m.name}\t{m.info.architecture}, {m.info.quantization}, {m.size_label}, "
+            f"context {m.info.context_length}\t{m.source}: {m.path}"
+        )
+    for p in problems:
+        click.echo(f"not usable: {p.path} ({p.source}): {p.reason}", err=True)
+    if found:
+        click.echo("(+ already added; add one by reference: desktop-rag models add NAME)", err=True)
+
+
+@models.command("add")
+@click.argument("model")
+@click.option("--copy", is_flag=True, help="Copy the file instead of linking it.")
+@click.option("--default", "make_default", is_flag=True, help="Also use it for answers.")
+@_friendly
+def models_add(model: str, copy: bool, make_default: bool) -> None:
+    """Register MODEL: a .gguf file, or a model `models list --found` shows (by its name or
+    path), used where it is without copying it."""
+    from pathlib import Path
+
+    from desktop_rag.core.model_discovery import find_model, use_found_model
+    from desktop_rag.core.models import add_model, set_default
+
+    found = None if copy else find_model(model)
+    if found is not None:
+        info = use_found_model(found)
+        how = f"from {found.source}, by reference"
+    elif Path(model).expanduser().is_file():
+        info = add_model(model, copy=copy)
+        how = "copied" if copy else "linked"
+    else:
+        raise UserError(
+            f"No model file or found model named {model}.",
+            "Give a .gguf path, or a name from `desktop-rag models list --found`.",
+        )
+    click.echo(
+        f"added {info.name} ({info.architecture}, {info.quantization}, {info.size_label}; {how})"
+    )
+    if make_default:
+        set_default(info.path)
+        click.echo(f"answers now use {info.name}")
+    else:
+        from desktop_rag.core.config import models_dir
+
+        ref = Path(info.path).stem if Path(info.path).parent == models_dir() else info.path
+        click.echo(f"use it for answers: desktop-rag models default '{ref}'")
 
 
 @models.command("default")

@@ -1,6 +1,7 @@
 """Scripted screenshots of the real window: drop two PDFs, ask, open a citation.
 
-Run through `make screenshots` (under Xvfb); writes PNGs to resources/screenshots/."""
+Run through `make screenshots` (under Xvfb); writes PNGs to resources/screenshots/, and with
+`--language ko` the Korean window's, named ko-*.png."""
 
 from __future__ import annotations
 
@@ -11,10 +12,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "resources" / "screenshots"
-QUESTION = "How long is the Harwick Bridge?"
+QUESTIONS = {
+    "en": "How long is the Harwick Bridge?",
+    "ko": "직원은 매년 며칠의 유급 휴가를 받나요?",
+}
 
 
 def main() -> int:
+    language = sys.argv[sys.argv.index("--language") + 1] if "--language" in sys.argv else "en"
+    prefix = "" if language == "en" else f"{language}-"
     home = Path(tempfile.mkdtemp(prefix="desktop-rag-shots-"))
     os.environ["DESKTOP_RAG_HOME"] = str(home)
     sys.path.insert(0, str(ROOT / "tests"))
@@ -34,6 +40,12 @@ def main() -> int:
     ]
     OUT.mkdir(parents=True, exist_ok=True)
     app = create_app([])
+    from desktop_rag.gui.translation import ensure_hangul_font, install_translation
+
+    if language != "en" and install_translation(app, language) != language:
+        print(f"screenshots: no compiled {language} translation", file=sys.stderr)
+        return 1
+    ensure_hangul_font(app)  # what the app does at start (for English, just after it)
     window = MainWindow()
     window.resize(1440, 900)
     window.show()
@@ -41,8 +53,8 @@ def main() -> int:
 
     def shot(name: str) -> None:
         app.processEvents()
-        window.grab().save(str(OUT / f"{name}.png"))
-        print(f"wrote {OUT / name}.png", flush=True)
+        window.grab().save(str(OUT / f"{prefix}{name}.png"))
+        print(f"wrote {OUT / f'{prefix}{name}.png'}", flush=True)
 
     def when(condition, then, timeout_s: float = 900.0) -> None:
         deadline = [timeout_s * 1000]
@@ -89,7 +101,7 @@ def main() -> int:
         return tree.topLevelItemCount() > 1 or not window._ingest_tasks  # more than the guide
 
     def ask() -> None:
-        window.chat_view.question.setPlainText(QUESTION)
+        window.chat_view.question.setPlainText(QUESTIONS[language])
         window.chat_view._submit()
         when(lambda: window._ask_task is None, open_citation)
 

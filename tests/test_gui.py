@@ -205,8 +205,16 @@ def test_drop_ingests_files_and_reports_the_corrupt_one(window, docs: Path, qtbo
 
 def test_ask_streams_cites_and_opens_the_highlighted_page(window, qtbot):
     qtbot.waitUntil(lambda: window._ask_state.generator is not None, timeout=120_000)
+    view = window.chat_view
+    assert not view.stop_btn.isEnabled() and not window.stop_action.isEnabled()
     batches: list[str] = []
-    window.chat_view.append_text = _spy(window.chat_view.append_text, batches)
+    stop_usable: list[bool] = []
+    view.append_text = _spy(view.append_text, batches)
+    view.append_text = _spy(
+        view.append_text,
+        [],
+        lambda: stop_usable.append(view.stop_btn.isEnabled() and window.stop_action.isEnabled()),
+    )
     stalls = StallDetector()
     stalls.start()
     window.chat_view.question.setPlainText("How long is the Harwick Bridge?")
@@ -216,6 +224,8 @@ def test_ask_streams_cites_and_opens_the_highlighted_page(window, qtbot):
     answer = window.chat_view.exchanges[-1]["answer"]
     assert answer["status"] == "answered", answer
     assert len(batches) > 1  # the text arrived in several batches
+    assert all(stop_usable) and len(stop_usable) == len(batches)
+    assert not view.stop_btn.isEnabled() and not window.stop_action.isEnabled()
     assert answer["cited"]
     assert (
         "cite:0:" in window.chat_view.transcript.document().toMarkdown()
@@ -231,6 +241,47 @@ def test_ask_streams_cites_and_opens_the_highlighted_page(window, qtbot):
         f"machine's own {stalls.allowance * 1000:.0f} ms) {stalls.where}"
     )
     assert window.chat_list.list.count() == 1
+
+
+def test_an_answer_exports_from_its_link_and_its_context_menu(
+    window, tmp_path: Path, qtbot, monkeypatch
+):
+    import pymupdf
+    from PySide6.QtWidgets import QFileDialog
+
+    view = window.chat_view
+    assert view.finished(0) and "export:0" in view.transcript.toHtml()
+    target = tmp_path / "bridge.pdf"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *_a, **_k: (str(target), ""))
+    )
+    stalls = StallDetector()
+    stalls.start()
+    view._anchor(QUrl("export:0"))  # the link under the answer
+    qtbot.waitUntil(lambda: target.exists() and not window.exporter.busy, timeout=120_000)
+    worst = stalls.stop()
+    assert "Exported to" in window.statusBar().currentMessage()
+    with pymupdf.open(target) as doc:
+        assert "How long is the Harwick Bridge?" in doc[0].get_text()
+        images = sum(len(page.get_images()) for page in doc)
+    assert images == len(view.exchanges[0]["answer"]["cited"])  # every cited page
+    assert worst < 0.1, f"the GUI thread froze for {worst * 1000:.0f} ms while exporting"
+
+    # right-click in the answer: the menu exports that answer
+    markdown = tmp_path / "bridge.md"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *_a, **_k: (str(markdown), ""))
+    )
+    browser = view.transcript
+    cursor = browser.document().find("Harwick")
+    pos = browser.cursorRect(cursor).center()
+    assert view.exchange_at(browser.cursorForPosition(pos).position()) == 0
+    menu = view.context_menu(pos)
+    action = next(a for a in menu.actions() if a.text() == "Export this answer…")
+    assert action.isEnabled()
+    action.trigger()
+    qtbot.waitUntil(lambda: markdown.exists() and not window.exporter.busy, timeout=120_000)
+    assert "## Sources" in markdown.read_text(encoding="utf-8")
 
 
 def test_stop_cancels_the_answer(window, qtbot):
@@ -294,6 +345,7 @@ def test_cancel_stops_ingestion_and_keeps_what_was_done(window, tmp_path: Path, 
     window.cancel_ingest()
     qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=120_000)
     assert not window.cancel_btn.isVisible()
+    assert str(folder.resolve()) not in window.library_panel.folders.folders()  # not followed
     with window.library.store.conn:  # the store is consistent after a cancel
         pass
     assert len(window.library.vectors) == window.library.store.chunk_count()
@@ -316,6 +368,33 @@ def test_open_with_adds_the_file_and_shows_it(window, tmp_path: Path, qtbot):
     assert window.viewer.page_count == 2 and window.viewer.rendered is not None
     qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=300_000)
     assert _statuses(window)["opened"] == "ready"
+
+
+def test_a_linked_folder_follows_a_file_copied_in_and_deleted(window, tmp_path: Path, qtbot):
+    """Without a restart: the watcher sees the copy, the index lane indexes it, the list and
+    the search show it; then the deletion removes it."""
+    import shutil
+
+    folder = tmp_path / "linked"
+    folder.mkdir()
+    window.ingest([str(folder)])  # a folder added stays linked
+    qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=60_000)
+    linked = str(folder.resolve())
+    assert linked in window.library_panel.folders.folders()
+    source = docgen.make_pdf(
+        tmp_path / "train.pdf", ["The night train to Varde carries fourteen sleeping cars."]
+    )
+    shutil.copy(source, folder / "night-train.pdf")  # a fresh copy: it settles first
+    qtbot.waitUntil(lambda: _statuses(window).get("night-train") == "ready", timeout=120_000)
+    hit = window.library.search("night train to Varde sleeping cars", 1)[0]
+    assert hit.path == str(folder.resolve() / "night-train.pdf")
+    (folder / "night-train.pdf").unlink()
+    qtbot.waitUntil(lambda: "night-train" not in _statuses(window), timeout=120_000)
+    assert all(h.path != hit.path for h in window.library.search("night train to Varde", 3))
+
+    window.unlink_folder(linked)
+    qtbot.waitUntil(lambda: linked not in window.library_panel.folders.folders(), timeout=30_000)
+    assert linked not in window.folder_sync.watcher.folders
 
 
 def test_about_names_the_versions_of_the_app_qt_llama_cpp_and_the_models(
@@ -342,12 +421,35 @@ def test_about_names_the_versions_of_the_app_qt_llama_cpp_and_the_models(
     assert "llama.cpp CPU code: runtime dispatch" in text
 
 
-def _spy(fn, seen: list[str]):
+def _spy(fn, seen: list[str], also=None):
     def wrapper(piece: str) -> None:
         seen.append(piece)
+        if also is not None:
+            also()
         fn(piece)
 
     return wrapper
+
+
+def test_a_disabled_stop_button_looks_disabled(window):
+    """The palette once painted disabled buttons like enabled ones: Stop looked usable."""
+    stop = window.chat_view.stop_btn
+    assert not stop.isEnabled()
+    disabled = stop.grab().toImage()
+    stop.setEnabled(True)
+    try:
+        enabled = stop.grab().toImage()
+    finally:
+        stop.setEnabled(False)
+
+    def darkest(image) -> int:  # the text: Fusion greys it out only through the palette
+        return min(
+            image.pixelColor(x, y).lightness()
+            for x in range(8, image.width() - 8)
+            for y in range(6, image.height() - 6)
+        )
+
+    assert darkest(disabled) > darkest(enabled) + 80
 
 
 def _highlight_pixels(viewer) -> tuple[int, int]:

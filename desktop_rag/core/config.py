@@ -52,6 +52,7 @@ class Settings:
     threads: int = 0  # 0: physical cores
     context_size: int = 4096
     debug_logging: bool = False
+    language: str = ""  # the window's: "" follows the system, else "en" or "ko"
 
     @classmethod
     def load(cls) -> Settings:

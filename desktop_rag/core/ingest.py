@@ -101,7 +101,8 @@ class IngestReport:
 # --- finding files ---------------------------------------------------------------------------
 
 
-def _skip_reason(name: str) -> str | None:
+def skip_reason(name: str) -> str | None:
+    """Why a file or folder name is left out of a folder's files (hidden, temporary), or None."""
     if name.startswith("."):
         return "hidden"
     lower = name.lower()
@@ -140,7 +141,7 @@ def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileOut
     seen_dirs: set[tuple[int, int]] = set()
 
     def add_file(p: Path, explicit: bool) -> None:
-        reason = None if explicit else _skip_reason(p.name)
+        reason = None if explicit else skip_reason(p.name)
         if reason is None and kind_of(p) is None:
             reason = f"unsupported file type ({p.suffix or 'no extension'})"
         if reason is None and not p.exists():
@@ -198,7 +199,7 @@ def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileOut
             return
         for entry in entries:
             p = Path(entry.path)
-            reason = _skip_reason(entry.name)
+            reason = skip_reason(entry.name)
             try:
                 is_dir = entry.is_dir(follow_symlinks=True)
             except OSError:

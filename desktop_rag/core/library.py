@@ -92,12 +92,15 @@ def rebuild_with_model(
     path = library_path(name)
     with Library(path) as old:
         files = [d["path"] for d in old.documents() if d["status"] == "ready"]
+        folders = [row["path"] for row in old.store.folders()]
     staging = f".{name}.rebuild"
     staging_path = config.libraries_dir() / staging
     if staging_path.exists():
         shutil.rmtree(staging_path)
     try:
         with Library.create_at(staging_path, embedding_model) as new:
+            for folder in folders:  # still followed after the swap
+                new.store.add_folder(folder)
             report = new.ingest(files, progress=progress, cancel=cancel)
             if report.cancelled:
                 raise UserError("Re-embedding was cancelled; the library is unchanged.")
@@ -311,6 +314,70 @@ class Library:
         if gone:
             self.vectors.save()
         return [d["path"] for d in gone]
+
+    # --- linked folders ---
+
+    def linked_folders(self) -> list[dict[str, Any]]:
+        """Folders the library follows: path, added_at, synced_at, and whether it is there."""
+        return [{**row, "present": os.path.isdir(row["path"])} for row in self.store.folders()]
+
+    def link_folder(self, path: str | Path) -> str:
+        """Follow a folder: its files are added, and kept in sync by every sync pass and by
+        the watcher. Returns the folder as stored."""
+        from desktop_rag.core.watch import check_folder
+
+        self._require_writable()
+        folder = check_folder(path)
+        if self.store.add_folder(folder):
+            log.info("folder linked: %s", folder)
+        return folder
+
+    def unlink_folder(self, path: str | Path, remove_documents: bool = False) -> list[str]:
+        """Stop following a folder; with `remove_documents`, also drop the documents under it
+        (and nothing else). Returns the paths removed."""
+        from desktop_rag.core.watch import folder_key, is_under
+
+        self._require_writable()
+        folder = folder_key(path)
+        known = {row["path"] for row in self.store.folders()}
+        if folder not in known and str(path) in known:
+            folder = str(path)  # a folder gone from disk cannot be resolved again
+        if not self.store.remove_folder(folder):
+            raise UserError(f"{folder} is not a linked folder of '{self.name}'.")
+        removed: list[str] = []
+        if remove_documents:
+            for doc in self.store.documents():
+                if is_under(doc["path"], folder):
+                    self.vectors.remove(self.store.remove_document(doc["id"]))
+                    removed.append(doc["path"])
+            if removed:
+                self.vectors.save()
+        log.info("folder unlinked: %s (%d documents removed)", folder, len(removed))
+        return removed
+
+    def sync_folder(
+        self,
+        path: str | Path,
+        progress: Callable[[Progress], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Any:
+        """One pass over a folder (add, update, follow renames, remove what is gone under it);
+        returns a SyncReport."""
+        from desktop_rag.core.watch import sync_folder
+
+        self._require_writable()
+        return sync_folder(self, str(path), progress, cancel)
+
+    def sync_linked_folders(
+        self,
+        progress: Callable[[Progress], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> list[Any]:
+        """A pass over every linked folder: catches what changed while the app was closed."""
+        from desktop_rag.core.watch import sync_linked_folders
+
+        self._require_writable()
+        return sync_linked_folders(self, progress, cancel)
 
     def search(self, query: str, k: int = 10) -> list[Any]:
         """Hybrid keyword + meaning search; returns Hits, best first."""

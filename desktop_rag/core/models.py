@@ -319,6 +319,8 @@ def resolve_llm(ref: str = "") -> Path:
     candidate = Path(ref).expanduser()
     if candidate.suffix.lower() == ".gguf" and candidate.exists():
         return candidate
+    if candidate.is_absolute() and _starts_with_gguf_magic(candidate):
+        return candidate  # a model used where it is: Ollama's blobs have no .gguf suffix
     for model, path in installed_bundled_llms():
         if ref == model.key:
             return path
@@ -328,6 +330,14 @@ def resolve_llm(ref: str = "") -> Path:
     raise UserError(
         f"Model not found: {ref}.", "List models with `desktop-rag models` or give a .gguf path."
     )
+
+
+def _starts_with_gguf_magic(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == _GGUF_MAGIC
+    except OSError:
+        return False
 
 
 def set_default(ref: str) -> ModelInfo:

@@ -17,10 +17,11 @@ from urllib.parse import quote
 import numpy as np
 import sqlite_utils
 
+from desktop_rag.core import textnorm
 from desktop_rag.core.errors import DiskFullError, UserError
 from desktop_rag.core.faults import checkpoint
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Porter stems English; unicode61 folds case and accents. Hangul/CJK reach FTS5 already cut
 # into character bigrams by textnorm, so the same tokenizer serves both.
@@ -83,6 +84,16 @@ _MIGRATIONS: dict[int, str] = {
         created_at REAL NOT NULL
     );
     CREATE INDEX messages_chat ON messages(chat_id);
+    """,
+    # 2: linked folders, kept in sync; a file that failed is not retried until it changes
+    2: """
+    CREATE TABLE folders (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        path TEXT NOT NULL UNIQUE,
+        added_at REAL NOT NULL,
+        synced_at REAL
+    );
+    ALTER TABLE documents ADD COLUMN failed_state TEXT NOT NULL DEFAULT '';
     """,
 }
 
@@ -352,6 +363,28 @@ class Store:
             checkpoint("document-commit")
         return doc_id, removed, added
 
+    def move_document(self, document_id: int, path: str, *, mtime: float, title: str) -> None:
+        """A file renamed or moved with the same content: its new path (and title, also in
+        the keyword index), without reading or embedding it again."""
+        with self.transaction() as c:
+            row = c.execute("SELECT title FROM documents WHERE id = ?", (document_id,)).fetchone()
+            c.execute(
+                "UPDATE documents SET path = ?, mtime = ?, title = ? WHERE id = ?",
+                (path, mtime, title, document_id),
+            )
+            if row is not None and row[0] != title:
+                c.execute(
+                    "UPDATE chunks_fts SET title = ? WHERE rowid IN "
+                    "(SELECT id FROM chunks WHERE document_id = ?)",
+                    (textnorm.fts_text(title), document_id),
+                )
+
+    def set_failed_state(self, path: str, state: str) -> None:
+        """Remember the size and mtime of a file version that failed, so a sync does not try
+        it again until it changes."""
+        with self.transaction() as c:
+            c.execute("UPDATE documents SET failed_state = ? WHERE path = ?", (state, path))
+
     def remove_document(self, document_id: int) -> list[int]:
         """Delete a document and its chunks; return the chunk ids removed."""
         with self.transaction() as c:
@@ -443,6 +476,32 @@ class Store:
             )
         )
         return rows[0] if rows else None
+
+    # --- linked folders ---------------------------------------------------------------------
+
+    def folders(self) -> list[dict[str, Any]]:
+        """Linked folders, by path (none in a library too old to have them, opened read-only)."""
+        try:
+            return list(self.db.query("SELECT * FROM folders ORDER BY path"))
+        except sqlite3.OperationalError:
+            return []
+
+    def add_folder(self, path: str) -> bool:
+        """Link a folder; False when it already was."""
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT OR IGNORE INTO folders(path, added_at) VALUES (?, ?)", (path, time.time())
+            )
+        return cur.rowcount > 0
+
+    def remove_folder(self, path: str) -> bool:
+        with self.transaction() as c:
+            cur = c.execute("DELETE FROM folders WHERE path = ?", (path,))
+        return cur.rowcount > 0
+
+    def folder_synced(self, path: str, when: float) -> None:
+        with self.transaction() as c:
+            c.execute("UPDATE folders SET synced_at = ? WHERE path = ?", (when, path))
 
     # --- chats ------------------------------------------------------------------------------
 

@@ -65,6 +65,10 @@ class VectorIndex:
                 return False
             index = self._new()
             index.load(str(self.path))
+            if len(index) == 0:
+                # USearch crashes adding to an index loaded empty after removals (the last
+                # document of a library removed): an empty index is as good as a new one
+                index = self._new()
         except Exception as exc:  # a garbage file: we rebuild it from the store
             log.warning("vector index %s unreadable (%s), rebuilding", self.path, exc)
             return False

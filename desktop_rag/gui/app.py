@@ -73,6 +73,20 @@ def apply_palette(app) -> None:  # type: ignore[no-untyped-def]
         }
     for role, color in colors.items():
         p.setColor(role, QColor(color))
+    # setColor() paints every colour group alike, so a disabled button looked enabled: grey
+    # out the text of what cannot be used (the Stop button while no answer streams)
+    muted = QColor("#6b6f75" if dark else "#a3a9b1")
+    for role in (
+        QPalette.ColorRole.ButtonText,
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.Text,
+    ):
+        p.setColor(QPalette.ColorGroup.Disabled, role, muted)
+    p.setColor(
+        QPalette.ColorGroup.Disabled,
+        QPalette.ColorRole.Button,
+        QColor("#252629" if dark else "#f3f4f6"),
+    )
     app.setPalette(p)
 
 
@@ -106,10 +120,17 @@ def main(argv: list[str] | None = None, open_paths: list[str] | None = None) -> 
     multiprocessing.freeze_support()  # the parser child process in a frozen bundle
     from desktop_rag.core.config import Settings, setup_logging
 
-    setup_logging(Settings.load().debug_logging)
+    settings = Settings.load()
+    setup_logging(settings.debug_logging)
     app = create_app(argv)
     from PySide6.QtCore import QTimer
 
+    from desktop_rag.gui.translation import ensure_hangul_font, install_translation
+
+    if install_translation(app, settings.language) == "ko":
+        ensure_hangul_font(app)
+    else:  # Korean document titles need it too, but not before the window shows
+        QTimer.singleShot(500, lambda: ensure_hangul_font(app))
     from desktop_rag.gui.main_window import MainWindow
 
     window = MainWindow()

@@ -6,6 +6,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from PySide6.QtCore import QCoreApplication
+
+translate = QCoreApplication.translate
+
+
+def _page(number: int) -> str:
+    return translate("ChatRender", "p. {n}").format(n=number)
+
+
 _MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\(([^)\n]*)\)")
 _AUTOLINK = re.compile(r"<([a-zA-Z][a-zA-Z0-9+.-]*:[^>\s]*)>")
 _CITE = re.compile(r"\[(\d{1,3})\]")
@@ -39,9 +48,13 @@ def answer_markdown(index: int, text: str, numbers: set[int]) -> str:
     )
 
 
-def exchange_markdown(index: int, question: str, answer: dict[str, Any] | None) -> str:
-    """One question and its answer (still streaming when answer['streaming'])."""
-    parts = [f"**You:** {plain(question)}", ""]
+def exchange_markdown(
+    index: int, question: str, answer: dict[str, Any] | None, export_label: str = ""
+) -> str:
+    """One question and its answer (still streaming when answer['streaming']); a finished
+    answer ends with a link that exports it when `export_label` is given."""
+    you = translate("ChatRender", "You:")
+    parts = [f"**{plain(you)}** {plain(question)}", ""]
     if answer is None:
         return "\n".join(parts)
     status = answer.get("status", "")
@@ -64,16 +77,23 @@ def exchange_markdown(index: int, question: str, answer: dict[str, Any] | None) 
     cited = set(answer.get("cited", []))
     shown = [s for s in sources if s["number"] in cited] if status == "answered" else sources
     if shown:
-        label = "Closest passages" if status == "not_found" else "Sources"
-        parts += ["", f"**{label}:**", ""]
+        label = (
+            translate("ChatRender", "Closest passages:")
+            if status == "not_found"
+            else translate("ChatRender", "Sources:")
+        )
+        parts += ["", f"**{plain(label)}**", ""]
         for s in shown:
             snippet = " ".join(s["text"].split())
             snippet = snippet[:180] + ("…" if len(snippet) > 180 else "")
             parts.append(
-                f"- [\\[{s['number']}\\] {plain(s['title'])}, p. {s['page']}]"
+                f"- [\\[{s['number']}\\] {plain(s['title'])}, {plain(_page(s['page']))}]"
                 f"(cite:{index}:{s['number']})"
                 f" — {plain(snippet)}"
             )
     if status == "cancelled":
-        parts += ["", "*Stopped.*"]
+        stopped = translate("ChatRender", "Stopped.")
+        parts += ["", f"*{plain(stopped)}*"]
+    if export_label and status != "error":
+        parts += ["", f"[{plain(export_label)}](export:{index})"]
     return "\n".join(parts)

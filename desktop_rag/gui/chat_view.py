@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QKeyEvent, QTextDocument
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, QUrl, Signal
+from PySide6.QtGui import QKeyEvent, QTextDocument, QTextFormat
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QStackedWidget,
@@ -23,11 +24,16 @@ from PySide6.QtWidgets import (
 
 from desktop_rag.gui.chat_render import exchange_markdown
 
-EMPTY_LIBRARY = "Drop files or folders anywhere on this window to add them to the library."
-GUIDE_HINT = "Or ask the user guide something first, such as “How do I add a bigger model?”"
-EMPTY_CHAT = (
+EMPTY_LIBRARY = QT_TRANSLATE_NOOP(
+    "ChatView", "Drop files or folders anywhere on this window to add them to the library."
+)
+GUIDE_HINT = QT_TRANSLATE_NOOP(
+    "ChatView", "Or ask the user guide something first, such as “How do I add a bigger model?”"
+)
+EMPTY_CHAT = QT_TRANSLATE_NOOP(
+    "ChatView",
     "Ask a question about your documents below. "
-    "Answers cite their sources: click [1] to see the passage."
+    "Answers cite their sources: click [1] to see the passage.",
 )
 
 
@@ -58,16 +64,16 @@ class ChatList(QWidget):
         self.list.itemClicked.connect(
             lambda item: self.chat_chosen.emit(int(item.data(Qt.ItemDataRole.UserRole)))
         )
-        title = QLabel("Chats")
+        title = QLabel(self.tr("Chats"))
         title.setObjectName("sectionTitle")
         new = QToolButton()
         new.setText("+")
-        new.setToolTip("New chat (Ctrl+N)")
+        new.setToolTip(self.tr("New chat (Ctrl+N)"))
         new.setAutoRaise(True)
         new.clicked.connect(self.new_chat.emit)
         delete = QToolButton()
         delete.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_TrashIcon))
-        delete.setToolTip("Delete the selected chat")
+        delete.setToolTip(self.tr("Delete the selected chat"))
         delete.setAutoRaise(True)
         delete.clicked.connect(self._delete)
         row = QHBoxLayout()
@@ -82,7 +88,7 @@ class ChatList(QWidget):
     def set_chats(self, chats: list[dict[str, Any]], current: int | None) -> None:
         self.list.clear()
         for c in chats:
-            item = QListWidgetItem(c["title"] or "Untitled chat")
+            item = QListWidgetItem(c["title"] or self.tr("Untitled chat"))
             item.setData(Qt.ItemDataRole.UserRole, c["id"])
             item.setToolTip(c["title"])
             self.list.addItem(item)
@@ -99,6 +105,8 @@ class ChatView(QWidget):
     ask = Signal(str)
     stop = Signal()
     citation_clicked = Signal(dict)  # the source
+    export_answer = Signal(int)  # the exchange's index
+    export_chat = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -107,7 +115,9 @@ class ChatView(QWidget):
         self.transcript.setOpenLinks(False)
         self.transcript.setOpenExternalLinks(False)
         self.transcript.anchorClicked.connect(self._anchor)
-        self.empty = QLabel(EMPTY_CHAT)
+        self.transcript.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.transcript.customContextMenuRequested.connect(self._context_menu)
+        self.empty = QLabel(self.tr(EMPTY_CHAT))
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setObjectName("placeholder")
@@ -117,15 +127,15 @@ class ChatView(QWidget):
 
         self.question = QuestionEdit()
         self.question.setPlaceholderText(
-            "Ask a question about your documents…  (Enter asks, Shift+Enter: new line)"
+            self.tr("Ask a question about your documents…  (Enter asks, Shift+Enter: new line)")
         )
         self.question.setFixedHeight(72)
         self.question.submitted.connect(self._submit)
-        self.ask_btn = QPushButton("Ask")
+        self.ask_btn = QPushButton(self.tr("Ask"))
         self.ask_btn.setDefault(True)
         self.ask_btn.clicked.connect(self._submit)
-        self.stop_btn = QPushButton("Stop")
-        self.stop_btn.setToolTip("Stop the answer (Esc)")
+        self.stop_btn = QPushButton(self.tr("Stop"))
+        self.stop_btn.setToolTip(self.tr("Stop the answer (Esc)"))
         self.stop_btn.setEnabled(False)
         self.stop_btn.clicked.connect(self.stop.emit)
         buttons = QVBoxLayout()
@@ -148,8 +158,9 @@ class ChatView(QWidget):
     def set_empty_text(self, library_empty: bool, guide: bool = False) -> None:
         """`library_empty`: none of the user's own documents yet; `guide`: the user guide is
         in the library (it can be asked at once)."""
-        text = EMPTY_LIBRARY if library_empty else EMPTY_CHAT
-        self.empty.setText(f"{text}\n\n{GUIDE_HINT}" if library_empty and guide else text)
+        text = self.tr(EMPTY_LIBRARY) if library_empty else self.tr(EMPTY_CHAT)
+        hint = self.tr(GUIDE_HINT)
+        self.empty.setText(f"{text}\n\n{hint}" if library_empty and guide else text)
 
     def load(self, messages: list[dict[str, Any]]) -> None:
         """Show a stored chat."""
@@ -191,8 +202,10 @@ class ChatView(QWidget):
         self.stack.setCurrentWidget(self.transcript)
         bar = self.transcript.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 4
+        label = self.tr("Export this answer…")
         md = "\n\n---\n\n".join(
-            exchange_markdown(i, e["question"], e["answer"]) for i, e in enumerate(self.exchanges)
+            exchange_markdown(i, e["question"], e["answer"], label)
+            for i, e in enumerate(self.exchanges)
         )
         self.transcript.document().setMarkdown(md, QTextDocument.MarkdownFeature.MarkdownNoHTML)
         if at_bottom:
@@ -204,7 +217,55 @@ class ChatView(QWidget):
             self.question.clear()
             self.ask.emit(text)
 
+    def exchange_at(self, position: int) -> int | None:
+        """The index of the exchange shown at a character position of the transcript: the
+        exchanges are separated by horizontal rules."""
+        if not self.exchanges:
+            return None
+        index = 0
+        block = self.transcript.document().begin()
+        while block.isValid() and block.position() <= position:
+            if block.blockFormat().hasProperty(
+                QTextFormat.Property.BlockTrailingHorizontalRulerWidth
+            ):
+                index += 1
+            block = block.next()
+        return min(index, len(self.exchanges) - 1)
+
+    def finished(self, index: int | None) -> bool:
+        """Whether exchange `index` has a complete answer (one that can be exported)."""
+        if index is None or not 0 <= index < len(self.exchanges):
+            return False
+        answer = self.exchanges[index]["answer"]
+        return bool(answer) and not answer.get("streaming") and answer.get("status") != "error"
+
+    def _context_menu(self, pos: Any) -> None:
+        menu = self.context_menu(pos)
+        menu.exec(self.transcript.viewport().mapToGlobal(pos))
+        menu.deleteLater()
+
+    def context_menu(self, pos: Any) -> QMenu:
+        """The transcript's menu at `pos`: copy and select, and export the answer there."""
+        menu = self.transcript.createStandardContextMenu(pos)
+        index = self.exchange_at(self.transcript.cursorForPosition(pos).position())
+        menu.addSeparator()
+        this = menu.addAction(self.tr("Export this answer…"))
+        this.setEnabled(self.finished(index))
+        this.triggered.connect(lambda: self.export_answer.emit(index))
+        whole = menu.addAction(self.tr("Export the whole chat…"))
+        whole.setEnabled(any(self.finished(i) for i in range(len(self.exchanges))))
+        whole.triggered.connect(self.export_chat.emit)
+        return menu
+
     def _anchor(self, url: QUrl) -> None:
+        if url.scheme() == "export":
+            try:
+                index = int(url.path())
+            except ValueError:
+                return
+            if self.finished(index):
+                self.export_answer.emit(index)
+            return
         if url.scheme() != "cite":
             return  # no other links exist; never open anything else
         try:

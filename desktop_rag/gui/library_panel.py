@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -20,7 +20,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-STATUS_TEXT = {"queued": "queued", "indexing": "indexing…", "ready": "ready", "failed": "failed"}
+from desktop_rag.gui.linked_folders import LinkedFoldersBox
+
+STATUS_TEXT = {
+    "queued": QT_TRANSLATE_NOOP("LibraryPanel", "queued"),
+    "indexing": QT_TRANSLATE_NOOP("LibraryPanel", "indexing…"),
+    "ready": QT_TRANSLATE_NOOP("LibraryPanel", "ready"),
+    "failed": QT_TRANSLATE_NOOP("LibraryPanel", "failed"),
+}
 
 
 class LibraryPanel(QWidget):
@@ -35,14 +42,14 @@ class LibraryPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.combo = QComboBox()
-        self.combo.setToolTip("The current library")
+        self.combo.setToolTip(self.tr("The current library"))
         self.combo.activated.connect(lambda _i: self.library_chosen.emit(self.combo.currentText()))
         row = QHBoxLayout()
         row.addWidget(self.combo, 1)
         for text, tip, signal in (
-            ("+", "New library… (Ctrl+Shift+N)", self.new_library),
-            ("✎", "Rename library…", self.rename_library),
-            ("", "Delete library…", self.delete_library),
+            ("+", self.tr("New library… (Ctrl+Shift+N)"), self.new_library),
+            ("✎", self.tr("Rename library…"), self.rename_library),
+            ("", self.tr("Delete library…"), self.delete_library),
         ):
             b = QToolButton()
             b.setText(text)
@@ -54,7 +61,7 @@ class LibraryPanel(QWidget):
             row.addWidget(b)
 
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Document", "Pages", "Status"])
+        self.tree.setHeaderLabels([self.tr("Document"), self.tr("Pages"), self.tr("Status")])
         self.tree.setRootIsDecorated(False)
         self.tree.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -71,11 +78,13 @@ class LibraryPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 4, 8)
-        title = QLabel("Library")
+        title = QLabel(self.tr("Library"))
         title.setObjectName("sectionTitle")
         layout.addWidget(title)
         layout.addLayout(row)
-        docs = QLabel("Documents")
+        self.folders = LinkedFoldersBox()
+        layout.addWidget(self.folders)
+        docs = QLabel(self.tr("Documents"))
         docs.setObjectName("sectionTitle")
         layout.addWidget(docs)
         layout.addWidget(self.tree, 1)
@@ -98,7 +107,7 @@ class LibraryPanel(QWidget):
                 [
                     d["title"] or Path(d["path"]).name,
                     str(d["page_count"] or ""),
-                    STATUS_TEXT.get(status, status),
+                    self.tr(STATUS_TEXT[status]) if status in STATUS_TEXT else status,
                 ]
             )
             item.setData(0, Qt.ItemDataRole.UserRole, d["id"])
@@ -112,7 +121,7 @@ class LibraryPanel(QWidget):
             if status == "failed":
                 item.setForeground(2, Qt.GlobalColor.red)
             elif d.get("error"):
-                item.setText(2, "ready (newer version failed)")
+                item.setText(2, self.tr("ready (newer version failed)"))
             self.tree.addTopLevelItem(item)
             if d["id"] in selected:
                 item.setSelected(True)
@@ -124,8 +133,8 @@ class LibraryPanel(QWidget):
         ids = [i.data(0, Qt.ItemDataRole.UserRole) for i in items]
         paths = [i.data(0, Qt.ItemDataRole.UserRole + 1) for i in items]
         menu = QMenu(self)
-        menu.addAction("Open file", lambda: self.open_document.emit(paths[0]))
-        menu.addAction("Re-index", lambda: self.reindex_documents.emit(paths))
+        menu.addAction(self.tr("Open file"), lambda: self.open_document.emit(paths[0]))
+        menu.addAction(self.tr("Re-index"), lambda: self.reindex_documents.emit(paths))
         menu.addSeparator()
-        menu.addAction("Remove from library", lambda: self.remove_documents.emit(ids))
+        menu.addAction(self.tr("Remove from library"), lambda: self.remove_documents.emit(ids))
         menu.exec(self.tree.viewport().mapToGlobal(pos))

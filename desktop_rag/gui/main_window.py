@@ -9,7 +9,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, QUrl
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QByteArray,
+    QCoreApplication,
+    QEvent,
+    QObject,
+    QSettings,
+    Qt,
+    QTimer,
+    QUrl,
+)
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -34,7 +44,6 @@ from desktop_rag.core.config import Settings, data_dir
 from desktop_rag.core.errors import UserError
 from desktop_rag.core.guide import GUIDE_TITLE, ensure_guide_pdf, is_guide
 from desktop_rag.core.library import (
-    DEFAULT_LIBRARY,
     Library,
     LibraryReader,
     delete_library,
@@ -42,15 +51,21 @@ from desktop_rag.core.library import (
     rename_library,
 )
 from desktop_rag.core.store import Store
+from desktop_rag.gui.answer_export import AnswerExporter, finished_exchanges
 from desktop_rag.gui.app import resource
 from desktop_rag.gui.chat_view import ChatList, ChatView
+from desktop_rag.gui.folder_sync import FolderSync
 from desktop_rag.gui.library_panel import LibraryPanel
 from desktop_rag.gui.messages import describe, show_error
 from desktop_rag.gui.source_viewer import SourceViewer
 from desktop_rag.gui.workers import Lane, Task
 
 log = logging.getLogger(__name__)
-PRIVACY = "Everything stays on this computer: no upload, no account, no network."
+translate = QCoreApplication.translate
+DEFAULT_LIBRARY_NAME = QT_TRANSLATE_NOOP("MainWindow", "My documents")  # = DEFAULT_LIBRARY
+PRIVACY = QT_TRANSLATE_NOOP(
+    "MainWindow", "Everything stays on this computer: no upload, no account, no network."
+)
 
 
 class _AskState:
@@ -92,11 +107,14 @@ class MainWindow(QMainWindow):
         self._summary: QDialog | None = None
         self._closing = False
         self._open_on_start: list[str] = []
+        self.model_name = ""
 
         self.library_panel = LibraryPanel()
         self.chat_list = ChatList()
         self.chat_view = ChatView()
         self.viewer = SourceViewer(page_text=self._page_text)
+        self.exporter = AnswerExporter(self)
+        self.folder_sync = FolderSync(self.index_lane, self)
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.library_panel)
         left.addWidget(self.chat_list)
@@ -124,10 +142,10 @@ class MainWindow(QMainWindow):
         self.progress.setMaximumWidth(220)
         self.progress.setTextVisible(True)
         self.progress_label = QLabel("")
-        self.cancel_btn = QPushButton("Cancel")
-        self.cancel_btn.setToolTip("Stop indexing; what is indexed so far is kept")
+        self.cancel_btn = QPushButton(self.tr("Cancel"))
+        self.cancel_btn.setToolTip(self.tr("Stop indexing; what is indexed so far is kept"))
         self.cancel_btn.clicked.connect(self.cancel_ingest)
-        self.model_label = QLabel("Model: starting…")
+        self.model_label = QLabel(self.tr("Model: starting…"))
         self.size_label = QLabel("")
         # permanent, or a passing message ("Indexing finished" of the batch before) would hide
         # the progress of the batch still running
@@ -146,30 +164,44 @@ class MainWindow(QMainWindow):
         return act
 
     def _build_menus(self) -> None:
-        m = self.menuBar().addMenu("&File")
-        self._action(m, "Add &files…", self.add_files_dialog, QKeySequence.StandardKey.Open)
-        self._action(m, "Add f&older…", self.add_folder_dialog, "Ctrl+Shift+O")
-        m.addSeparator()
-        self._action(m, "&New library…", self.new_library_dialog, "Ctrl+Shift+N")
-        self._action(m, "&Settings…", self.settings_dialog, "Ctrl+,")
-        m.addSeparator()
-        self._action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        c = self.menuBar().addMenu("&Chat")
-        self._action(c, "&New chat", self.new_chat, "Ctrl+N")
-        self._action(c, "&Stop answer", self.stop_answer, "Esc")
-        v = self.menuBar().addMenu("&View")
+        m = self.menuBar().addMenu(self.tr("&File"))
         self._action(
-            v, "Zoom &in", lambda: self.viewer.zoom_by(1.2), QKeySequence.StandardKey.ZoomIn
+            m, self.tr("Add &files…"), self.add_files_dialog, QKeySequence.StandardKey.Open
+        )
+        self._action(m, self.tr("Add f&older…"), self.add_folder_dialog, "Ctrl+Shift+O")
+        m.addSeparator()
+        self._action(m, self.tr("&New library…"), self.new_library_dialog, "Ctrl+Shift+N")
+        self._action(m, self.tr("&Settings…"), self.settings_dialog, "Ctrl+,")
+        m.addSeparator()
+        self._action(m, self.tr("&Quit"), self.close, QKeySequence.StandardKey.Quit)
+        c = self.menuBar().addMenu(self.tr("&Chat"))
+        self._action(c, self.tr("&New chat"), self.new_chat, "Ctrl+N")
+        self.stop_action = self._action(c, self.tr("&Stop answer"), self.stop_answer, "Esc")
+        self.stop_action.setEnabled(False)
+        c.addSeparator()
+        self._action(c, self.tr("&Export answer…"), self.export_last_answer, "Ctrl+E")
+        self._action(c, self.tr("Export &whole chat…"), self.export_chat, "Ctrl+Shift+E")
+        v = self.menuBar().addMenu(self.tr("&View"))
+        self._action(
+            v,
+            self.tr("Zoom &in"),
+            lambda: self.viewer.zoom_by(1.2),
+            QKeySequence.StandardKey.ZoomIn,
         )
         self._action(
-            v, "Zoom &out", lambda: self.viewer.zoom_by(1 / 1.2), QKeySequence.StandardKey.ZoomOut
+            v,
+            self.tr("Zoom &out"),
+            lambda: self.viewer.zoom_by(1 / 1.2),
+            QKeySequence.StandardKey.ZoomOut,
         )
-        self._action(v, "Fit &width", self.viewer.set_fit_width, "Ctrl+0")
-        self._action(v, "&Previous page", self.viewer.prev_page, "PgUp")
-        self._action(v, "&Next page", self.viewer.next_page, "PgDown")
-        h = self.menuBar().addMenu("&Help")
-        self._action(h, "&User guide", self.open_user_guide, QKeySequence.StandardKey.HelpContents)
-        self._action(h, "&About desktop-rag", self.about)
+        self._action(v, self.tr("Fit &width"), self.viewer.set_fit_width, "Ctrl+0")
+        self._action(v, self.tr("&Previous page"), self.viewer.prev_page, "PgUp")
+        self._action(v, self.tr("&Next page"), self.viewer.next_page, "PgDown")
+        h = self.menuBar().addMenu(self.tr("&Help"))
+        self._action(
+            h, self.tr("&User guide"), self.open_user_guide, QKeySequence.StandardKey.HelpContents
+        )
+        self._action(h, self.tr("&About desktop-rag"), self.about)
 
     def _connect(self) -> None:
         lp = self.library_panel
@@ -186,12 +218,27 @@ class MainWindow(QMainWindow):
         self.chat_view.ask.connect(self.ask)
         self.chat_view.stop.connect(self.stop_answer)
         self.chat_view.citation_clicked.connect(self.viewer.show_source)
+        self.chat_view.export_answer.connect(self.export_answer)
+        self.chat_view.export_chat.connect(self.export_chat)
+        self.exporter.message.connect(self._status_message)
+        self.exporter.failed.connect(self._error)
+        folders = lp.folders
+        folders.link_requested.connect(self.add_folder_dialog)
+        folders.unlink_requested.connect(self.unlink_folder_dialog)
+        folders.sync_requested.connect(self.folder_sync.sync)
+        folders.open_requested.connect(lambda p: QDesktopServices.openUrl(QUrl.fromLocalFile(p)))
+        fs = self.folder_sync
+        fs.synced.connect(self._folder_synced)
+        fs.failed.connect(self._error)
+        fs.progress.connect(self._sync_progress)
+        fs.task_started.connect(self._ingest_tasks.append)
+        fs.task_finished.connect(self._ingest_finished)
         self.viewer.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
 
     # --- start and libraries ---------------------------------------------------------------
 
     def _start(self) -> None:
-        name = self.settings.current_library or DEFAULT_LIBRARY
+        name = self.settings.current_library or self._default_library_name()
         self._open_library(name, create=True)
         self._warm_up()
 
@@ -210,7 +257,7 @@ class MainWindow(QMainWindow):
             first_run[0] = not names
             if create or not names:
                 return Library.create(
-                    name if create else DEFAULT_LIBRARY, self.settings.embedding_model
+                    name if create else self._default_library_name(), self.settings.embedding_model
                 )
             return Library.open(names[0])
 
@@ -224,6 +271,7 @@ class MainWindow(QMainWindow):
         self.index_lane.submit(work, on_result=opened, on_error=self._error, name="open")
 
     def _drop_library_views(self) -> None:
+        self.folder_sync.stop()
         self.library = None
         if self.view_store is not None:
             self.view_store.close()
@@ -238,6 +286,10 @@ class MainWindow(QMainWindow):
 
         self.ask_lane.submit(close_reader, name="close-reader")
 
+    def _default_library_name(self) -> str:
+        """The first library's name, in the window's language (the core's DEFAULT_LIBRARY)."""
+        return self.tr(DEFAULT_LIBRARY_NAME)
+
     def _library_opened(self, lib: Library) -> None:
         self.library = lib
         self.view_store = Store(lib.db_path, readonly=True)
@@ -251,6 +303,9 @@ class MainWindow(QMainWindow):
         self.refresh_documents()
         self.refresh_chats()
         self._warm_embedders(lib)
+        # what changed in the linked folders while the app was closed, then what changes now
+        self.folder_sync.start(lib, [f["path"] for f in self.view_store.folders()])
+        self.refresh_folders()
 
     def _warm_embedders(self, lib: Library) -> None:
         """Load each lane's embedding model now, in the background: its imports hold Python's
@@ -273,7 +328,9 @@ class MainWindow(QMainWindow):
         self._open_library(name)
 
     def new_library_dialog(self) -> None:
-        name, ok = QInputDialog.getText(self, "New library", "Name of the new library:")
+        name, ok = QInputDialog.getText(
+            self, self.tr("New library"), self.tr("Name of the new library:")
+        )
         if ok and name.strip():
             self.cancel_ingest()
             self._open_library(name.strip(), create=True)
@@ -283,7 +340,7 @@ class MainWindow(QMainWindow):
             return
         old = self.library.name
         new, ok = QInputDialog.getText(
-            self, "Rename library", "New name:", QLineEdit.EchoMode.Normal, old
+            self, self.tr("Rename library"), self.tr("New name:"), QLineEdit.EchoMode.Normal, old
         )
         if not ok or not new.strip() or new.strip() == old:
             return
@@ -307,8 +364,10 @@ class MainWindow(QMainWindow):
         name = self.library.name
         answer = QMessageBox.question(
             self,
-            "Delete library",
-            f"Delete the library “{name}” and its index? Your files on disk are not touched.",
+            self.tr("Delete library"),
+            self.tr(
+                "Delete the library “{name}” and its index? Your files on disk are not touched."
+            ).format(name=name),
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
@@ -316,11 +375,15 @@ class MainWindow(QMainWindow):
         lib = self.library
         self._drop_library_views()
 
+        default_name = self._default_library_name()
+
         def work(_task: Task) -> Library:
             lib.close()
             delete_library(name)
             remaining = list_libraries()
-            return Library.open(remaining[0]) if remaining else Library.create(DEFAULT_LIBRARY)
+            if remaining:
+                return Library.open(remaining[0])
+            return Library.create(default_name)
 
         self.index_lane.submit(
             work, on_result=self._library_opened, on_error=self._error_and_reopen(name)
@@ -343,11 +406,14 @@ class MainWindow(QMainWindow):
         stats = self.view_store.stats()
         size = sum(f.stat().st_size for f in self.library.path.iterdir() if f.is_file())
         self.size_label.setText(
-            f"{_count(stats['documents'], 'document')} · {_count(stats['pages'], 'page')}"
-            f" · {size / 1e6:.1f} MB"
+            self.tr("{documents} · {pages} · {size:.1f} MB").format(
+                documents=_documents(stats["documents"]),
+                pages=_pages(stats["pages"]),
+                size=size / 1e6,
+            )
         )
         self.library_panel.summary.setText(
-            _count(len(docs), "document") if docs else "No documents yet: drop files here."
+            _documents(len(docs)) if docs else self.tr("No documents yet: drop files here.")
         )
         own = [d for d in docs if not is_guide(d["path"])]
         guide = any(is_guide(d["path"]) and d["status"] == "ready" for d in docs)
@@ -358,10 +424,13 @@ class MainWindow(QMainWindow):
 
         paths, _ = QFileDialog.getOpenFileNames(
             self,
-            "Add files",
+            self.tr("Add files"),
             "",
-            "Documents (*.pdf *.epub *.xps *.oxps *.fb2 *.mobi *.docx *.txt *.md *.markdown "
-            "*.html *.htm);;All files (*)",
+            self.tr("Documents")
+            + " (*.pdf *.epub *.xps *.oxps *.fb2 *.mobi *.docx *.txt *.md *.markdown *.html *.htm)"
+            + ";;"
+            + self.tr("All files")
+            + " (*)",
         )
         if paths:
             self.ingest(paths)
@@ -369,7 +438,7 @@ class MainWindow(QMainWindow):
     def add_folder_dialog(self) -> None:
         from PySide6.QtWidgets import QFileDialog
 
-        path = QFileDialog.getExistingDirectory(self, "Add a folder")
+        path = QFileDialog.getExistingDirectory(self, self.tr("Add a folder (it stays linked)"))
         if path:
             self.ingest([path])
 
@@ -380,14 +449,27 @@ class MainWindow(QMainWindow):
         lib = self.library
         if lib is None:
             self.statusBar().showMessage(
-                "The library is still opening; try again in a moment.", 5000
+                self.tr("The library is still opening; try again in a moment."), 5000
             )
             return
 
         def work(task: Task) -> Any:
-            return lib.ingest(
-                paths, progress=task.report, cancel=task.cancel, passwords=passwords, force=force
-            )
+            # a folder added stays linked: the library follows it from now on...
+            known = {f["path"] for f in lib.linked_folders()}
+            linked = [lib.link_folder(p) for p in paths if Path(p).is_dir()]
+            try:
+                return lib.ingest(
+                    paths,
+                    progress=task.report,
+                    cancel=task.cancel,
+                    passwords=passwords,
+                    force=force,
+                )
+            finally:
+                if task.cancel.cancelled:  # ...unless the user changed their mind about it
+                    for folder in linked:
+                        if folder not in known:
+                            lib.unlink_folder(folder)
 
         task = self.index_lane.submit(
             work,
@@ -399,17 +481,29 @@ class MainWindow(QMainWindow):
         )
         self._ingest_tasks.append(task)
         self.progress.setRange(0, 0)
-        self.progress_label.setText("Looking at the files…")
+        self.progress_label.setText(self.tr("Looking at the files…"))
         for w in (self.progress, self.progress_label, self.cancel_btn):
             w.show()
 
     def _ingest_progress(self, p: Any) -> None:
         self.progress.setRange(0, max(1, p.files_total))
         self.progress.setValue(p.files_done)
-        self.progress.setFormat(f"{p.files_done}/{p.files_total} files")
-        eta = f" · about {_duration(p.eta_seconds)} left" if p.eta_seconds else ""
+        self.progress.setFormat(
+            self.tr("{done}/{total} files").format(done=p.files_done, total=p.files_total)
+        )
+        eta = (
+            " · " + self.tr("about {time} left").format(time=_duration(p.eta_seconds))
+            if p.eta_seconds
+            else ""
+        )
         current = f" · {p.current}" if p.current else ""
-        self.progress_label.setText(f"{p.pages_done} pages · {p.chunks_done} chunks{eta}{current}")
+        self.progress_label.setText(
+            self.tr("{pages} pages · {chunks} chunks").format(
+                pages=p.pages_done, chunks=p.chunks_done
+            )
+            + eta
+            + current
+        )
         path = str(p.extra.get("path", "")) if p.extra else ""
         self._indexing_path = path
         now = time.monotonic()
@@ -420,7 +514,10 @@ class MainWindow(QMainWindow):
     def _ingest_done(self, report: Any) -> None:
         self._indexing_path = ""
         self.refresh_documents()
-        self.statusBar().showMessage(f"Indexing finished: {report.summary()}", 10000)
+        self.refresh_folders(rewatch=True)
+        self.statusBar().showMessage(
+            self.tr("Indexing finished: {summary}").format(summary=_report_summary(report)), 10000
+        )
         locked = [o for o in report.failed if o.code in ("encrypted", "wrong-password")]
         problems = [
             o for o in report.outcomes if o.status in ("failed", "skipped") and o not in locked
@@ -437,25 +534,30 @@ class MainWindow(QMainWindow):
                 w.hide()
             self._indexing_path = ""
             self.refresh_documents()
+            self.refresh_folders(rewatch=True)
 
     def cancel_ingest(self) -> None:
         for task in self._ingest_tasks:
             task.cancel.cancel()
         if self._ingest_tasks:
-            self.statusBar().showMessage("Indexing cancelled; what was finished is kept.", 8000)
+            self.statusBar().showMessage(
+                self.tr("Indexing cancelled; what was finished is kept."), 8000
+            )
 
     def _show_summary(self, outcomes: list[Any]) -> None:
         lines = [f"{Path(o.path).name}: {o.message}" for o in outcomes]
         if self._summary is None:
             dlg = QDialog(self)
-            dlg.setWindowTitle("Some files were not added")
+            dlg.setWindowTitle(self.tr("Some files were not added"))
             text = QPlainTextEdit()
             text.setReadOnly(True)
             buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
             buttons.rejected.connect(dlg.close)
             layout = QVBoxLayout(dlg)
             layout.addWidget(
-                QLabel("These files were skipped or could not be read; the others were added.")
+                QLabel(
+                    self.tr("These files were skipped or could not be read; the others were added.")
+                )
             )
             layout.addWidget(text)
             layout.addWidget(buttons)
@@ -470,10 +572,15 @@ class MainWindow(QMainWindow):
     def _ask_passwords(self, outcomes: list[Any]) -> None:
         passwords: dict[str, str] = {}
         for o in outcomes:
-            prompt = f"“{Path(o.path).name}” is protected by a password."
+            name = Path(o.path).name
+            prompt = self.tr("“{name}” is protected by a password.").format(name=name)
             if o.code == "wrong-password":
-                prompt = f"The password for “{Path(o.path).name}” was wrong. Try again:"
-            pw, ok = QInputDialog.getText(self, "Password", prompt, QLineEdit.EchoMode.Password)
+                prompt = self.tr("The password for “{name}” was wrong. Try again:").format(
+                    name=name
+                )
+            pw, ok = QInputDialog.getText(
+                self, self.tr("Password"), prompt, QLineEdit.EchoMode.Password
+            )
             if ok and pw:
                 passwords[o.path] = pw
         if passwords:
@@ -491,6 +598,97 @@ class MainWindow(QMainWindow):
         self.index_lane.submit(
             work, on_result=lambda _r: self.refresh_documents(), on_error=self._error
         )
+
+    # --- linked folders ----------------------------------------------------------------------
+
+    def refresh_folders(self, rewatch: bool = False) -> None:
+        """Show the linked folders; `rewatch` after one was linked or unlinked."""
+        if self.view_store is None:
+            return
+        rows = [{**f, "present": Path(f["path"]).is_dir()} for f in self.view_store.folders()]
+        self.library_panel.folders.set_folders(rows)
+        if rewatch:
+            before = set(self.folder_sync.watcher.folders)
+            self.folder_sync.watch([f["path"] for f in rows])
+            for f in rows:  # newly linked: what changed while it was being added
+                if f["path"] not in before:
+                    self.folder_sync.sync(f["path"])
+
+    def unlink_folder_dialog(self, folder: str) -> None:
+        lib = self.library
+        if lib is None:
+            return
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(self.tr("Unlink folder"))
+        box.setText(self.tr("Stop following “{folder}”?").format(folder=folder))
+        box.setInformativeText(
+            self.tr("Its documents can stay or be removed. Your files are not touched.")
+        )
+        keep = box.addButton(self.tr("Unlink, keep documents"), QMessageBox.ButtonRole.AcceptRole)
+        remove = box.addButton(
+            self.tr("Unlink and remove its documents"), QMessageBox.ButtonRole.DestructiveRole
+        )
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(keep)
+        box.exec()
+        if box.clickedButton() not in (keep, remove):
+            return
+        self.unlink_folder(folder, remove_documents=box.clickedButton() is remove)
+
+    def unlink_folder(self, folder: str, remove_documents: bool = False) -> Task | None:
+        """Stop following `folder` on the index lane (its documents too, if asked)."""
+        lib = self.library
+        if lib is None:
+            return None
+
+        def done(removed: list[str]) -> None:
+            self.refresh_documents()
+            self.refresh_folders(rewatch=True)
+            self._status_message(
+                self.tr("Unlinked {folder}; {n} documents removed.").format(
+                    folder=folder, n=len(removed)
+                ),
+                8000,
+            )
+
+        return self.index_lane.submit(
+            lambda _t: lib.unlink_folder(folder, remove_documents=remove_documents),
+            on_result=done,
+            on_error=self._error,
+            name="unlink",
+        )
+
+    def _sync_progress(self, p: Any) -> None:
+        for w in (self.progress, self.progress_label, self.cancel_btn):
+            w.show()
+        self._ingest_progress(p)
+
+    def _folder_synced(self, report: Any) -> None:
+        self.refresh_folders()
+        if not (report.changed or report.missing):
+            return
+        self.refresh_documents()
+        ingest = report.ingest
+        if report.missing:
+            text = self.tr("{folder} is missing (moved, or a drive not connected).")
+        else:
+            text = self.tr(
+                "{folder}: {added} added, {updated} updated, {moved} renamed, {removed} removed"
+            )
+        self._status_message(
+            text.format(
+                folder=Path(report.folder).name or report.folder,
+                added=len(ingest.with_status("added")),
+                updated=len(ingest.with_status("updated")),
+                moved=len(report.moved),
+                removed=len(report.removed),
+            ),
+            10000,
+        )
+        problems = [o for o in ingest.outcomes if o.status == "failed"]
+        if problems:
+            self._show_summary(problems)
 
     def _page_text(self, document_id: int, page: int) -> str | None:
         if self.view_store is None:
@@ -525,26 +723,36 @@ class MainWindow(QMainWindow):
 
     def _warm_up(self) -> None:
         """Load the embedder and the LLM on the ask lane while the user looks around."""
-        self.model_label.setText("Model: loading…")
+        self.model_label.setText(self.tr("Model: loading…"))
         state, settings = self._ask_state, self.settings
 
         def work(_task: Task) -> str:
             self._ensure_generator(state, settings)
-            return (
-                state.generator.info.name if state.generator else f"none ({state.no_model_reason})"
-            )
+            return state.generator.info.name if state.generator else ""
 
         self.ask_lane.submit(
             work,
-            on_result=lambda name: self.model_label.setText(f"Model: {name}"),
+            on_result=self._model_ready,
             on_error=self._model_error,
             on_done=_freeze_loaded_objects,
             name="warm-up",
         )
 
+    def _model_ready(self, name: str) -> None:
+        self.model_name = name
+        if name:
+            if name.endswith(" (bundled)"):  # the core's English name for the bundled model
+                name = self.tr("{name} (bundled)").format(name=name.removesuffix(" (bundled)"))
+            self.model_label.setText(self.tr("Model: {name}").format(name=name))
+        else:
+            reason = self._ask_state.no_model_reason
+            self.model_label.setText(self.tr("Model: none (passages only)"))
+            self.model_label.setToolTip(reason)
+
     def _model_error(self, exc: Exception) -> None:
         message, _ = describe(exc)
-        self.model_label.setText("Model: unavailable (passages only)")
+        self.model_name = ""
+        self.model_label.setText(self.tr("Model: unavailable (passages only)"))
         self.model_label.setToolTip(message)
 
     @staticmethod
@@ -575,7 +783,7 @@ class MainWindow(QMainWindow):
         lib = self.library
         if lib is None:
             self.statusBar().showMessage(
-                "The library is still opening; try again in a moment.", 5000
+                self.tr("The library is still opening; try again in a moment."), 5000
             )
             return
         if self._ask_task is not None:  # a new question replaces the one in flight
@@ -606,7 +814,7 @@ class MainWindow(QMainWindow):
             return qa.save_exchange(state.reader.store, chat_id, result)
 
         self.chat_view.begin(question)
-        self.chat_view.set_busy(True)
+        self._set_answering(True)
         self._ask_task = self.ask_lane.submit(
             work,
             on_text=self.chat_view.append_text,
@@ -617,7 +825,7 @@ class MainWindow(QMainWindow):
 
     def _answered(self, result: qa.Answer) -> None:
         self._ask_task = None
-        self.chat_view.set_busy(False)
+        self._set_answering(False)
         self.chat_id = result.chat_id
         answer = result.to_dict()
         self.chat_view.finish(answer)
@@ -625,7 +833,7 @@ class MainWindow(QMainWindow):
 
     def _ask_failed(self, exc: Exception) -> None:
         self._ask_task = None
-        self.chat_view.set_busy(False)
+        self._set_answering(False)
         message, hint = describe(exc)
         self.chat_view.finish(
             {"text": f"{message} {hint}".strip(), "status": "error", "sources": []}
@@ -636,13 +844,53 @@ class MainWindow(QMainWindow):
             self._ask_task.cancel.cancel()
             self._ask_task = None
             self._mark_stopped()
-            self.chat_view.set_busy(False)
+            self._set_answering(False)
+
+    def _set_answering(self, answering: bool) -> None:
+        """Stop (button, menu and Esc) works only while an answer is on its way."""
+        self.chat_view.set_busy(answering)
+        self.stop_action.setEnabled(answering)
 
     def _mark_stopped(self) -> None:
         if self.chat_view.exchanges:
             answer = self.chat_view.exchanges[-1]["answer"] or {}
             answer = {**answer, "streaming": False, "status": "cancelled"}
             self.chat_view.finish(answer)
+
+    # --- exporting ---------------------------------------------------------------------------
+
+    def export_answer(self, index: int) -> None:
+        """Export one answer of the chat shown, with its sources, as PDF or Markdown."""
+        exchanges = finished_exchanges(self.chat_view.exchanges[index : index + 1])
+        title = exchanges[0].question[:120] if exchanges else ""
+        self.exporter.ask_and_export(exchanges, title, self._library_name())
+
+    def export_last_answer(self) -> None:
+        view = self.chat_view
+        done = [i for i in range(len(view.exchanges)) if view.finished(i)]
+        if not done:
+            self._status_message(self.tr("There is no answer to export yet."), 5000)
+            return
+        self.export_answer(done[-1])
+
+    def export_chat(self) -> None:
+        """Export every answered question of the chat shown."""
+        exchanges = finished_exchanges(self.chat_view.exchanges)
+        title = ""
+        if self.view_store is not None and self.chat_id is not None:
+            chat = self.view_store.chat(self.chat_id)
+            title = chat["title"] if chat else ""
+        title = title or (exchanges[0].question[:120] if exchanges else "")
+        self.exporter.ask_and_export(exchanges, title, self._library_name())
+
+    def _library_name(self) -> str:
+        return self.library.name if self.library is not None else ""
+
+    def _status_message(self, text: str, ms: int) -> None:
+        if text:
+            self.statusBar().showMessage(text, ms)
+        else:
+            self.statusBar().clearMessage()
 
     # --- chats -------------------------------------------------------------------------------
 
@@ -685,6 +933,7 @@ class MainWindow(QMainWindow):
         from desktop_rag.gui.settings_dialog import SettingsDialog
 
         current_model = self.library.embedding_model.id if self.library else ""
+        language = self.settings.language
         dlg = SettingsDialog(Settings.load(), current_model, self)
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
@@ -692,6 +941,28 @@ class MainWindow(QMainWindow):
         self.settings.save()
         self._warm_up()
         self._offer_reembed()
+        if self.settings.language != language:
+            self._offer_restart()
+
+    def _offer_restart(self) -> None:
+        """The window's language changes at the next start: offer to restart now."""
+        answer = QMessageBox.question(
+            self,
+            self.tr("Language"),
+            self.tr("The new language shows when desktop-rag starts again. Restart now?"),
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        import sys
+
+        from PySide6.QtCore import QProcess
+
+        argv = list(getattr(sys, "orig_argv", None) or [sys.executable, *sys.argv])
+        if getattr(sys, "frozen", False):
+            argv = [sys.executable, *sys.argv[1:]]
+        self.close()  # saves everything first
+        QProcess.startDetached(argv[0], argv[1:])
+        QApplication.instance().quit()
 
     def _offer_reembed(self) -> None:
         from desktop_rag.core.embedding import resolve_embedding_model
@@ -708,10 +979,12 @@ class MainWindow(QMainWindow):
             return
         answer = QMessageBox.question(
             self,
-            "Embedding model changed",
-            f"New libraries will use {wanted.id}. The library “{lib.name}” was built with "
-            f"{lib.embedding_model.id}; to use the new model it must be re-embedded, which reads "
-            "every document again. Re-embed it now?",
+            self.tr("Embedding model changed"),
+            self.tr(
+                "New libraries will use {new}. The library “{library}” was built with {old}; "
+                "to use the new model it must be re-embedded, which reads every document "
+                "again. Re-embed it now?"
+            ).format(new=wanted.id, library=lib.name, old=lib.embedding_model.id),
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
@@ -743,30 +1016,36 @@ class MainWindow(QMainWindow):
             try:
                 return importlib.metadata.version(dist)
             except importlib.metadata.PackageNotFoundError:
-                return "not installed"
+                return self.tr("not installed")
 
         from PySide6 import __version__ as pyside_version
         from PySide6.QtCore import qVersion
 
-        model = self.model_label.text().removeprefix("Model: ")
+        model = self.model_name or self.model_label.text()
         embedding = self.library.embedding_model.id if self.library else "—"
         generator = self._ask_state.generator
         if generator is not None:
             info = generator.info
-            licence = f", licence {info.licence}" if info.licence else ""
-            model = f"{info.name} ({info.size_label}{licence})"
-        cpu_code = (generator.runtime.get("cpu_code") if generator else "") or (
+            licence = self.tr(", licence {licence}").format(licence=info.licence)
+            model = f"{info.name} ({info.size_label}{licence if info.licence else ''})"
+        cpu_code = (generator.runtime.get("cpu_code") if generator else "") or self.tr(
             "llama.cpp CPU code: shown once the answering model has loaded"
         )
         QMessageBox.about(
             self,
-            "About desktop-rag",
-            f"<b>desktop-rag {__version__}</b><br>Ask questions about your own documents.<br><br>"
-            f"Qt {qVersion()} (PySide6 {pyside_version})<br>"
-            f"llama.cpp via llama-cpp-python {version('llama-cpp-python')}<br>"
-            f"{_html(cpu_code)}<br>"
-            f"Answering model: {_html(model)}<br>Embedding model: {_html(embedding)}<br>"
-            f"Data folder: {_html(str(data_dir()))}<br><br><b>{PRIVACY}</b>",
+            self.tr("About desktop-rag"),
+            f"<b>desktop-rag {__version__}</b><br>"
+            + _html(self.tr("Ask questions about your own documents."))
+            + "<br><br>"
+            + f"Qt {qVersion()} (PySide6 {pyside_version})<br>"
+            + f"llama.cpp via llama-cpp-python {version('llama-cpp-python')}<br>"
+            + f"{_html(cpu_code)}<br>"
+            + _html(self.tr("Answering model: {name}").format(name=model))
+            + "<br>"
+            + _html(self.tr("Embedding model: {name}").format(name=embedding))
+            + "<br>"
+            + _html(self.tr("Data folder: {path}").format(path=data_dir()))
+            + f"<br><br><b>{_html(self.tr(PRIVACY))}</b>",
         )
 
     def _error(self, exc: Exception) -> None:
@@ -811,7 +1090,14 @@ class MainWindow(QMainWindow):
         try:
             pdf, changed = ensure_guide_pdf(resource("user-guide.md"))
         except OSError as exc:
-            show_error(self, UserError(f"The user guide cannot be opened ({exc.strerror})."))
+            show_error(
+                self,
+                UserError(
+                    self.tr("The user guide cannot be opened ({reason}).").format(
+                        reason=exc.strerror
+                    )
+                ),
+            )
             return
         if changed:
             self.viewer.close_document()
@@ -850,8 +1136,11 @@ class MainWindow(QMainWindow):
         QApplication.instance().removeEventFilter(self)
         self.index_lane.cancel_all()
         self.ask_lane.cancel_all()
+        self.exporter.cancel()
+        self.folder_sync.stop()
         self.index_lane.wait(15_000)
         self.ask_lane.wait(15_000)
+        self.exporter.lane.wait(10_000)
         state = self._ask_state
         if state.reader is not None:
             state.reader.close()
@@ -874,17 +1163,50 @@ def _local_paths(event: Any) -> list[str]:
     return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+def _documents(n: int) -> str:
+    return (
+        translate("MainWindow", "1 document")
+        if n == 1
+        else translate("MainWindow", "{n} documents")
+    ).format(n=n)
+
+
+def _pages(n: int) -> str:
+    return (
+        translate("MainWindow", "1 page") if n == 1 else translate("MainWindow", "{n} pages")
+    ).format(n=n)
+
+
+def _report_summary(report: Any) -> str:
+    """An ingestion report's counts in the window's language (the core's summary is English)."""
+    names = {
+        "added": translate("MainWindow", "{n} added"),
+        "updated": translate("MainWindow", "{n} updated"),
+        "unchanged": translate("MainWindow", "{n} unchanged"),
+        "skipped": translate("MainWindow", "{n} skipped"),
+        "failed": translate("MainWindow", "{n} failed"),
+    }
+    parts = [
+        text.format(n=len(report.with_status(status)))
+        for status, text in names.items()
+        if report.with_status(status)
+    ]
+    text = ", ".join(parts) or translate("MainWindow", "nothing to do")
+    text += "; " + translate(
+        "MainWindow", "{pages} pages, {chunks} chunks in {seconds:.1f} s"
+    ).format(pages=report.pages, chunks=report.chunks, seconds=report.seconds)
+    return text + (" " + translate("MainWindow", "(cancelled)") if report.cancelled else "")
 
 
 def _duration(seconds: float) -> str:
     seconds = int(seconds)
     if seconds < 60:
-        return f"{seconds} s"
+        return translate("MainWindow", "{s} s").format(s=seconds)
     if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+        return translate("MainWindow", "{m} min {s:02d} s").format(m=seconds // 60, s=seconds % 60)
+    return translate("MainWindow", "{h} h {m:02d} min").format(
+        h=seconds // 3600, m=seconds % 3600 // 60
+    )
 
 
 def _html(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from desktop_rag.core.errors import UserError
@@ -17,9 +18,14 @@ def describe(exc: BaseException) -> tuple[str, str]:
         return exc.message, exc.hint
     from desktop_rag.core.config import data_dir
 
+    translate = QCoreApplication.translate
     return (
-        f"Something went wrong inside desktop-rag ({type(exc).__name__}: {exc}).",
-        f"This is a bug. Details are in the log: {data_dir() / 'logs' / 'desktop-rag.log'}",
+        translate("Messages", "Something went wrong inside desktop-rag ({error}).").format(
+            error=f"{type(exc).__name__}: {exc}"
+        ),
+        translate("Messages", "This is a bug. Details are in the log: {path}").format(
+            path=data_dir() / "logs" / "desktop-rag.log"
+        ),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -23,15 +24,17 @@ from PySide6.QtWidgets import (
 from desktop_rag.core.config import Settings
 from desktop_rag.core.errors import UserError
 from desktop_rag.core.models import ModelInfo, bundled_llm_path, list_models, read_gguf_info
+from desktop_rag.gui.found_models import FoundModelsBox
 from desktop_rag.gui.messages import show_error
+from desktop_rag.gui.translation import system_language_name
 
-BUNDLED_EMBEDDING = "Bundled: all-MiniLM-L6-v2 (English)"
+BUNDLED_EMBEDDING = QT_TRANSLATE_NOOP("SettingsDialog", "Bundled: all-MiniLM-L6-v2 (English)")
 
 
 class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, library_model: str = "", parent: QWidget | None = None):
         super().__init__(parent)
-        self.setWindowTitle("Settings")
+        self.setWindowTitle(self.tr("Settings"))
         self.settings = settings
         self.library_model = library_model
         self.models: list[ModelInfo] = []
@@ -40,7 +43,7 @@ class SettingsDialog(QDialog):
         self.llm_info = QLabel("")
         self.llm_info.setObjectName("muted")
         self.llm_info.setWordWrap(True)
-        choose = QPushButton("Choose .gguf…")
+        choose = QPushButton(self.tr("Choose .gguf…"))
         choose.clicked.connect(self._choose_gguf)
         llm_row = QHBoxLayout()
         llm_row.addWidget(self.llm, 1)
@@ -49,15 +52,17 @@ class SettingsDialog(QDialog):
         self._fill_models(settings.llm_path)
 
         self.embedding = QLineEdit(settings.embedding_model)
-        self.embedding.setPlaceholderText(BUNDLED_EMBEDDING)
-        pick = QPushButton("Folder…")
+        self.embedding.setPlaceholderText(self.tr(BUNDLED_EMBEDDING))
+        pick = QPushButton(self.tr("Folder…"))
         pick.clicked.connect(self._choose_embedding)
         emb_row = QHBoxLayout()
         emb_row.addWidget(self.embedding, 1)
         emb_row.addWidget(pick)
         emb_note = QLabel(
-            "Used for new libraries. A library keeps the model it was built with; "
-            "using another one means re-embedding every document."
+            self.tr(
+                "Used for new libraries. A library keeps the model it was built with; "
+                "using another one means re-embedding every document."
+            )
         )
         emb_note.setWordWrap(True)
         emb_note.setObjectName("muted")
@@ -75,27 +80,39 @@ class SettingsDialog(QDialog):
         self.temperature.setValue(settings.temperature)
         self.threads = QSpinBox()
         self.threads.setRange(0, 64)
-        self.threads.setSpecialValueText("automatic (physical cores)")
+        self.threads.setSpecialValueText(self.tr("automatic (physical cores)"))
         self.threads.setValue(settings.threads)
 
         form = QFormLayout()
-        form.addRow("Answering model", llm_row)
+        form.addRow(self.tr("Answering model"), llm_row)
         form.addRow("", self.llm_info)
-        form.addRow("Embedding model", emb_row)
+        form.addRow(self.tr("Embedding model"), emb_row)
         form.addRow("", emb_note)
-        form.addRow("Sources per answer", self.top_k)
-        form.addRow("Answer length (tokens)", self.answer_len)
-        form.addRow("Temperature", self.temperature)
-        form.addRow("Threads", self.threads)
+        form.addRow(self.tr("Sources per answer"), self.top_k)
+        form.addRow(self.tr("Answer length (tokens)"), self.answer_len)
+        form.addRow(self.tr("Temperature"), self.temperature)
+        form.addRow(self.tr("Threads"), self.threads)
+        self.language = QComboBox()
+        system = self.tr("Follow the system ({language})").format(language=system_language_name())
+        for label, code in ((system, ""), ("English", "en"), ("한국어", "ko")):
+            self.language.addItem(label, code)
+        self.language.setCurrentIndex(max(0, self.language.findData(settings.language)))
+        self.language.setToolTip(self.tr("The window's language; the command line stays English"))
+        form.addRow(self.tr("Language"), self.language)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.found = FoundModelsBox()
+        self.found.chosen.connect(self._add_model)
+        self.finished.connect(lambda _result: self.found.cancel())
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.found, 1)
         layout.addWidget(buttons)
-        self.resize(620, self.sizeHint().height())
+        self.resize(720, self.sizeHint().height() + 80)
+        QTimer.singleShot(0, self.found.scan)
 
     def _fill_models(self, current: str) -> None:
         try:
@@ -111,24 +128,33 @@ class SettingsDialog(QDialog):
         self.llm.blockSignals(True)
         self.llm.clear()
         for m in self.models:
-            self.llm.addItem(m.name, m.path)
+            self.llm.addItem(self._model_label(m), m.path)
         index = next((i for i, m in enumerate(self.models) if m.path == current), 0)
         self.llm.setCurrentIndex(index)
         self.llm.blockSignals(False)
         self._show_llm_info()
 
+    def _model_label(self, m: ModelInfo) -> str:
+        if m.bundled:
+            return self.tr("{name} (bundled)").format(name=m.name.removesuffix(" (bundled)"))
+        return m.name
+
     def _show_llm_info(self) -> None:
         i = self.llm.currentIndex()
         if 0 <= i < len(self.models):
             m = self.models[i]
-            licence = f", licence {m.licence}" if m.licence else ""
+            licence = self.tr(", licence {licence}").format(licence=m.licence) if m.licence else ""
             self.llm_info.setText(
-                f"{m.architecture}, {m.quantization}, {m.size_label}, "
-                f"context {m.context_length} tokens{licence}"
+                self.tr("{arch}, {quant}, {size}, context {n} tokens").format(
+                    arch=m.architecture, quant=m.quantization, size=m.size_label, n=m.context_length
+                )
+                + licence
             )
 
     def _choose_gguf(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a model", "", "GGUF models (*.gguf)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Choose a model"), "", self.tr("GGUF models") + " (*.gguf)"
+        )
         if not path:
             return
         try:
@@ -136,12 +162,21 @@ class SettingsDialog(QDialog):
         except UserError as exc:
             show_error(self, exc)
             return
-        self.models.append(info)
-        self.llm.addItem(info.name, info.path)
-        self.llm.setCurrentIndex(self.llm.count() - 1)
+        self._add_model(info)
+
+    def _add_model(self, info: ModelInfo) -> None:
+        """Offer `info` in the answering-model list and select it."""
+        index = next((i for i, m in enumerate(self.models) if m.path == info.path), None)
+        if index is None:
+            self.models.append(info)
+            self.llm.addItem(info.name, info.path)
+            index = self.llm.count() - 1
+        self.llm.setCurrentIndex(index)
 
     def _choose_embedding(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Choose a sentence-transformers model folder")
+        path = QFileDialog.getExistingDirectory(
+            self, self.tr("Choose a sentence-transformers model folder")
+        )
         if path:
             self.embedding.setText(path)
 
@@ -158,4 +193,5 @@ class SettingsDialog(QDialog):
         s.max_answer_tokens = self.answer_len.value()
         s.temperature = round(self.temperature.value(), 2)
         s.threads = self.threads.value()
+        s.language = str(self.language.currentData() or "")
         return s

@@ -28,12 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_rag.core.highlight import CONTEXT_RGBA, FOCUS_RGBA, PAD_PIXELS, page_highlights
 from desktop_rag.core.loaders import LAYOUT_SUFFIXES
 
 log = logging.getLogger(__name__)
 
-HIGHLIGHT = QColor(255, 200, 0, 110)  # the sentences that answer
-CONTEXT = QColor(255, 200, 0, 40)  # the rest of the cited passage
+HIGHLIGHT = QColor(*FOCUS_RGBA)  # the sentences that answer
+CONTEXT = QColor(*CONTEXT_RGBA)  # the rest of the cited passage
 LAYOUT_KINDS = set(LAYOUT_SUFFIXES.values())
 
 
@@ -55,18 +56,22 @@ class SourceViewer(QWidget):
         self.rendered: QImage | None = None
         self.highlight_rects: list[QRectF] = []
 
-        self.title = QLabel("No source open")
+        self.title = QLabel(self.tr("No source open"))
         self.title.setWordWrap(True)
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.title.setObjectName("viewerTitle")
         bar = QHBoxLayout()
-        self.prev_btn = self._button("‹", "Previous page (PgUp)", self.prev_page)
-        self.next_btn = self._button("›", "Next page (PgDown)", self.next_page)
+        self.prev_btn = self._button("‹", self.tr("Previous page (PgUp)"), self.prev_page)
+        self.next_btn = self._button("›", self.tr("Next page (PgDown)"), self.next_page)
         self.page_label = QLabel("")
-        self.zoom_out_btn = self._button("−", "Zoom out (Ctrl+-)", lambda: self.zoom_by(1 / 1.2))
-        self.zoom_in_btn = self._button("+", "Zoom in (Ctrl++)", lambda: self.zoom_by(1.2))
-        self.fit_btn = self._button("↔", "Fit width", self.set_fit_width)
-        self.open_btn = self._button("Open", "Open in the system viewer", self.open_external)
+        self.zoom_out_btn = self._button(
+            "−", self.tr("Zoom out (Ctrl+-)"), lambda: self.zoom_by(1 / 1.2)
+        )
+        self.zoom_in_btn = self._button("+", self.tr("Zoom in (Ctrl++)"), lambda: self.zoom_by(1.2))
+        self.fit_btn = self._button("↔", self.tr("Fit width"), self.set_fit_width)
+        self.open_btn = self._button(
+            self.tr("Open"), self.tr("Open in the system viewer"), self.open_external
+        )
         for w in (self.prev_btn, self.page_label, self.next_btn):
             bar.addWidget(w)
         bar.addStretch(1)
@@ -81,7 +86,7 @@ class SourceViewer(QWidget):
         self.text_view = QTextEdit()
         self.text_view.setReadOnly(True)
         self.text_view.setAcceptRichText(False)
-        self.placeholder = QLabel("Click a citation such as [1] to see the passage here.")
+        self.placeholder = QLabel(self.tr("Click a citation such as [1] to see the passage here."))
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
         self.placeholder.setObjectName("placeholder")
@@ -95,6 +100,10 @@ class SourceViewer(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.stack, 1)
         self._update_controls()
+
+    def _title_text(self) -> str:
+        title = (self.source or {}).get("title", "")
+        return self.tr("{title} — p. {n}").format(title=title, n=self.page_number)
 
     def _button(self, text: str, tip: str, slot: Any) -> QToolButton:
         b = QToolButton()
@@ -110,7 +119,7 @@ class SourceViewer(QWidget):
         """Open the source's page with its passage highlighted."""
         self.source = source
         self.page_number = int(source.get("page", 1))
-        self.title.setText(f"{source.get('title', '')} — p. {self.page_number}")
+        self.title.setText(self._title_text())
         if source.get("kind") in LAYOUT_KINDS:
             if not self._open_document(source["path"]):
                 return
@@ -133,10 +142,13 @@ class SourceViewer(QWidget):
                 doc.close()
                 raise RuntimeError("the file is protected by a password")
         except Exception as exc:
-            self.message.emit(f"Cannot open {Path(path).name}: {exc}")
+            name = Path(path).name
+            self.message.emit(self.tr("Cannot open {name}: {reason}").format(name=name, reason=exc))
             self.placeholder.setText(
-                f"The file {Path(path).name} cannot be shown ({exc}). It may have been moved "
-                "or deleted; the indexed text is still searchable."
+                self.tr(
+                    "The file {name} cannot be shown ({reason}). It may have been moved or "
+                    "deleted; the indexed text is still searchable."
+                ).format(name=name, reason=exc)
             )
             self.stack.setCurrentWidget(self.placeholder)
             return False
@@ -205,18 +217,16 @@ class SourceViewer(QWidget):
             pix.samples, pix.width, pix.height, pix.stride, QImage.Format.Format_RGB888
         ).copy()
         self.highlight_rects = []
-        if self.source and int(self.source.get("page", 0)) == self.page_number:
-            spans = [s for s in self.source.get("spans", []) if int(s[0]) == self.page_number]
-            focus = _focus_spans(page, self.page_number, self.source.get("focus") or [])
+        groups = page_highlights(page, self.page_number, self.source) if self.source else []
+        if groups:
             painter = QPainter(image)
             painter.setPen(Qt.PenStyle.NoPen)
-            for color, group in (
-                ((CONTEXT, spans), (HIGHLIGHT, focus)) if focus else ((HIGHLIGHT, spans),)
-            ):
-                painter.setBrush(color)
-                for span in group:
-                    x0, y0, x1, y1 = (float(v) * scale * ratio for v in span[1:5])
-                    rect = QRectF(x0 - 1, y0 - 1, x1 - x0 + 2, y1 - y0 + 2)
+            pad = PAD_PIXELS
+            for rgba, rects in groups:
+                painter.setBrush(QColor(*rgba))
+                for rect_points in rects:
+                    x0, y0, x1, y1 = (v * scale * ratio for v in rect_points)
+                    rect = QRectF(x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad)
                     painter.drawRect(rect)
                     self.highlight_rects.append(rect)
             painter.end()
@@ -266,7 +276,7 @@ class SourceViewer(QWidget):
         ):
             self.page_number = number
             self._show_text()
-        self.title.setText(f"{self.source.get('title', '')} — p. {self.page_number}")
+        self.title.setText(self._title_text())
         self._update_controls()
 
     def open_external(self) -> None:
@@ -279,7 +289,7 @@ class SourceViewer(QWidget):
         self.page_label.setText(
             f"{self.page_number} / {self.page_count}"
             if layout
-            else (f"p. {self.page_number}" if has else "")
+            else (self.tr("p. {n}").format(n=self.page_number) if has else "")
         )
         for b in (self.prev_btn, self.next_btn, self.open_btn):
             b.setEnabled(has)
@@ -290,22 +300,6 @@ class SourceViewer(QWidget):
         super().resizeEvent(event)
         if self.fit_width and self._doc is not None:
             self.render_page()
-
-
-def _focus_spans(page: Any, number: int, focus: list[list[int]]) -> list[list[float]]:
-    """Rectangles of the focus sentences, found again in the page's words (the same
-    extraction that built the page text at indexing time)."""
-    if not focus:
-        return []
-    from desktop_rag.core.chunking import rects_for
-    from desktop_rag.core.loaders import ParsedPage, words_to_text
-
-    text, positions = words_to_text(page.get_text("words", sort=False))
-    parsed = ParsedPage(number, 0.0, 0.0, text, positions)
-    rects: list[list[float]] = []
-    for start, end in focus:
-        rects.extend(rects_for(parsed, start, end))
-    return rects
 
 
 def _selection(cursor: QTextCursor, color: QColor) -> QTextEdit.ExtraSelection:
