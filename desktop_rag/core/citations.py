@@ -149,8 +149,13 @@ def _found(terms: set[str], source: str) -> set[str]:
     return {t for t in terms if (t[3:] in flat if t.startswith("ko:") else t in latin)}
 
 
+def _numbers(text: str) -> set[str]:
+    """The numbers in `text`, thousands separators dropped ("1,790" and "1790" are one)."""
+    return {re.sub(r"(?<=\d),(?=\d{3}\b)", "", n) for n in _NUMBER.findall(_CITE.sub("", text))}
+
+
 def _numbers_ok(sentence: str, source: str) -> bool:
-    return not set(_NUMBER.findall(_CITE.sub("", sentence))) - set(_NUMBER.findall(source))
+    return not _numbers(sentence) - _numbers(source)
 
 
 def support(sentence: str, source: str) -> float:
@@ -172,7 +177,7 @@ def news_support(sentence: str, question: str, source: str) -> float:
         return 0.0
     asked = _terms(question)
     new = {t for t in _terms(sentence) if t not in asked}
-    new_numbers = set(_NUMBER.findall(_CITE.sub("", sentence))) - set(_NUMBER.findall(question))
+    new_numbers = _numbers(sentence) - _numbers(question)
     if not new and not new_numbers:
         return 0.0
     # the numbers are all in the source (checked above)

@@ -310,6 +310,24 @@ def best_sentences(judged: list[Judged], n: int) -> list[list[tuple[int, int, fl
     return [sorted(c) for c in chosen]
 
 
+def sentence_sources(judged: list[Judged], n: int) -> list[Source]:
+    """The `n` best sentences across the hits, best first, each a numbered source of its own
+    (its chunk for opening, the sentence as what the model reads and the page highlights)."""
+    picks = best_sentences(judged, n)
+    ranked = sorted(
+        ((score, i, a, b) for i, p in enumerate(picks) for a, b, score in p),
+        key=lambda t: (-t[0], t[1], t[2]),
+    )
+    out = []
+    for number, (_, i, a, b) in enumerate(ranked, start=1):
+        hit = judged[i].hit
+        source = Source.from_hit(number, hit)
+        source.excerpt = " ".join(hit.text[a:b].split())
+        source.focus = [[hit.char_start + a, hit.char_start + b]]
+        out.append(source)
+    return out
+
+
 def excerpt(judged: Judged, max_sentences: int, chosen: list | None = None) -> str:
     """The chunk's best sentences (or `chosen` ones) in their original order, whole, gaps
     marked with '…'."""
@@ -402,6 +420,7 @@ def answer(
     no_model_reason: str = "",
     refusal_threshold: float | None = None,
     evidence_sentences: int | None = None,
+    evidence_mode: str = "grouped",
 ) -> Answer:
     """Answer `question` from the library. With no generator, return the best passages.
 
@@ -443,11 +462,14 @@ def answer(
     if generator is not None and evidence_sentences:
         # a small model reads the question's best sentences only: it loses a fact in a long
         # passage, and every token it reads delays the first word of the answer
-        picks = best_sentences(judged, evidence_sentences)
-        kept = [(s, j, p) for s, j, p in zip(sources, judged, picks, strict=True) if p]
-        sources = [replace(s, number=n) for n, (s, _, _) in enumerate(kept, start=1)]
-        for source, (_, j, p) in zip(sources, kept, strict=True):
-            source.excerpt = excerpt(j, len(p), p)
+        if evidence_mode == "sentences":
+            sources = sentence_sources(judged, evidence_sentences)
+        else:
+            picks = best_sentences(judged, evidence_sentences)
+            kept = [(s, j, p) for s, j, p in zip(sources, judged, picks, strict=True) if p]
+            sources = [replace(s, number=n) for n, (s, _, _) in enumerate(kept, start=1)]
+            for source, (_, j, p) in zip(sources, kept, strict=True):
+                source.excerpt = excerpt(j, len(p), p)
     if generator is None:
         return Answer(
             question,

@@ -226,6 +226,7 @@ class QAOutcome:
     total_s: float
     cited: list[dict[str, Any]] = field(default_factory=list)
     checks: dict[str, float] = field(default_factory=dict)
+    note: str = ""
 
 
 @dataclass
@@ -314,7 +315,7 @@ def build_library(
 
     marker = str(qa_set.root.resolve())
     if (folder / "library.db").exists():
-        lib = Library(folder)
+        lib = Library(folder, readonly=True)  # reused as it is, by several runs at once too
         if lib.store.get_meta("qa_set") == marker:
             return lib, float(lib.store.get_meta("qa_ingest_seconds") or 0.0)
         lib.close()
@@ -435,6 +436,7 @@ def _ask(lib: Any, qa_set: QASet, item: QAItem, generator: Any, options: dict) -
             for s in result.citations
         ],
         checks={**result.checks, "question_coverage": _coverage(item.question, result)},
+        note=result.note,
     )
 
 
