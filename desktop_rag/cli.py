@@ -422,9 +422,17 @@ def models_default(name: str) -> None:
 @click.option(
     "--beir",
     "beir_dir",
-    required=True,
+    default=None,
     type=click.Path(exists=True, file_okay=False, path_type=str),
     help="A BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv.",
+)
+@click.option(
+    "--pages",
+    "pages_dir",
+    default=None,
+    type=click.Path(exists=True, file_okay=False, path_type=str),
+    help="A folder of PDFs with questions.jsonl naming each question's evidence pages "
+    "(FinanceBench's layout): page-hit@1/5/10 and MRR.",
 )
 @click.option(
     "--mode",
@@ -444,25 +452,41 @@ def models_default(name: str) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_friendly
 def eval_command(
-    beir_dir: str, mode: str, split: str, index_dir: str | None, as_json: bool, quiet: bool
+    beir_dir: str | None,
+    pages_dir: str | None,
+    mode: str,
+    split: str,
+    index_dir: str | None,
+    as_json: bool,
+    quiet: bool,
 ) -> None:
-    """Retrieval quality on a BEIR dataset: nDCG@10, Recall@10/100, MRR@10 per mode."""
+    """Retrieval quality per mode: on a BEIR dataset (nDCG@10, Recall@10/100, MRR@10) or on
+    a folder of PDFs with gold pages (page-hit@1/5/10, MRR)."""
     from tqdm import tqdm
 
     from desktop_rag.core.evaluation import MODES, evaluate_beir
 
+    if (beir_dir is None) == (pages_dir is None):
+        raise UserError("Give one dataset to measure on.", "Use --beir DIR or --pages DIR.")
     bar = None if quiet else tqdm(total=0, unit="doc", file=sys.stderr, dynamic_ncols=True)
 
     def progress(p: Any) -> None:
         if bar is not None:
             bar.total = p.files_total
             bar.n = p.files_done
-            bar.set_postfix_str(f"{p.chunks_done} chunks", refresh=False)
+            bar.set_postfix_str(f"{p.pages_done} pages, {p.chunks_done} chunks", refresh=False)
             bar.refresh()
 
     modes = MODES if mode == "all" else (mode,)
+    report: Any
     try:
-        report = evaluate_beir(beir_dir, modes, split, index_dir=index_dir, progress=progress)
+        if pages_dir is not None:
+            from desktop_rag.core.page_evaluation import evaluate_pages
+
+            report = evaluate_pages(pages_dir, modes, index_dir=index_dir, progress=progress)
+        else:
+            assert beir_dir is not None
+            report = evaluate_beir(beir_dir, modes, split, index_dir=index_dir, progress=progress)
     finally:
         if bar is not None:
             bar.close()
