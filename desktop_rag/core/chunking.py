@@ -110,12 +110,17 @@ class Chunker:
     def _fit_segments(
         self, text: str, spans: Sequence[tuple[int, int]]
     ) -> list[tuple[int, int, int]]:
-        """Attach token counts; split any segment longer than the budget at token boundaries."""
+        """Attach token counts; split any segment longer than the budget at its line ends (a
+        table's rows), and a line still too long at token boundaries."""
         counts = self.count_tokens([text[s:e] for s, e in spans])
         out: list[tuple[int, int, int]] = []
         for (s, e), n in zip(spans, counts, strict=True):
             if n <= self.budget:
                 out.append((s, e, n))
+                continue
+            lines = _lines(text, s, e)
+            if len(lines) > 1:
+                out.extend(self._fit_segments(text, lines))
                 continue
             offsets = self.token_offsets(text[s:e])
             for t in range(0, len(offsets), self.budget):
@@ -125,6 +130,15 @@ class Chunker:
                     we = s + offsets[t + self.budget][0]
                 out.append((ws, we, len(window)))
         return out
+
+
+def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    pos = start
+    for line in text[start:end].split("\n"):
+        _append_trimmed(text, pos, pos + len(line), out)
+        pos += len(line) + 1
+    return out
 
 
 def heading_at(headings: Sequence[tuple[int, str]], start: int, end: int, before: str = "") -> str:

@@ -250,6 +250,8 @@ RUNNING_LOOKAHEAD = 8  # pages read ahead to see a running header repeat
 
 def _with_body(page: ParsedPage, layout: PageLayout, running: RunningLines) -> ParsedPage:
     page.body = running.body_range(layout)
+    kept = [h for h in layout.head_headings if h[0] >= page.body[0]]
+    page.headings = kept + page.headings
     return page
 
 

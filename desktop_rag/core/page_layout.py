@@ -60,6 +60,8 @@ class PageLayout:
     headings: list[tuple[int, str]] = field(default_factory=list)
     head_lines: list[tuple[int, int, str]] = field(default_factory=list)
     foot_lines: list[tuple[int, int, str]] = field(default_factory=list)
+    # headings among the top margin lines: they count when the line is not a running header
+    head_headings: list[tuple[int, str]] = field(default_factory=list)
 
 
 def layout_page(words: list, width: float, height: float) -> PageLayout:
@@ -82,12 +84,17 @@ def layout_page(words: list, width: float, height: float) -> PageLayout:
     writer = _Writer()
     line_height = statistics.median(f.height for f in frags)
     head_lines: list[tuple[int, int, str]] = []
+    head_headings: list[tuple[int, str]] = []
     for row in _rows(sorted(head, key=_top_left)):
         writer.need("\n")
         head_lines.append(writer.row(row))
+        start, _, text = head_lines[-1]
+        if _is_heading(row, text, 0.0, top=True):  # a statement's title set high on the page
+            head_headings.append((start, text))
     writer.need("\n\n")
     body_start: int | None = None
     headings: list[tuple[int, str]] = []
+    rows_written = 0
     for column in _columns(body, width):
         writer.need("\n\n")
         previous: list[_Fragment] | None = None
@@ -98,9 +105,10 @@ def layout_page(words: list, width: float, height: float) -> PageLayout:
             start, _, text = writer.row(row)
             if body_start is None:
                 body_start = start
-            if _is_heading(row, text, line_height):
+            if _is_heading(row, text, line_height, top=rows_written < 3):
                 headings.append((start, text))
             previous = row
+            rows_written += 1
     body_end = writer.pos
     if body_start is None:
         body_start = body_end
@@ -117,6 +125,7 @@ def layout_page(words: list, width: float, height: float) -> PageLayout:
         headings,
         head_lines,
         foot_lines,
+        head_headings,
     )
 
 
@@ -280,22 +289,29 @@ def _columns(frags: list[_Fragment], width: float) -> list[list[_Fragment]]:
     return out
 
 
-def _is_heading(row: list[_Fragment], text: str, line_height: float) -> bool:
-    """A short line that stands out: bigger than the body text, in capitals, or numbered
-    like "Item 7." or "Note 5"; alone in its row (not a table's label)."""
-    if len(row) != 1 or not _LETTER.search(text):
-        return False
+def _is_heading(row: list[_Fragment], text: str, line_height: float, top: bool) -> bool:
+    """A short line that stands out: numbered like "Item 7." or "Note 5", bigger than the
+    body text, in capitals, or (among the first lines of the page) in title case; alone in
+    its row but for other words (not a table's label), not a note in brackets or a sentence."""
+    if any(not _LETTER.search(f.text) for f in row) or text.startswith(("(", "[", "$", "*")):
+        return False  # a table row (a label and its numbers), a note in brackets
     words = text.split()
-    if not 1 <= len(words) <= _HEADING_MAX_WORDS or text.rstrip().endswith((",", ";")):
+    if not 1 <= len(words) <= _HEADING_MAX_WORDS or text.rstrip().endswith((",", ";", ":")):
         return False
     if _NUMBERED_HEADING.match(text):
         return True
-    if text.rstrip().endswith(".") and len(words) > 4:
+    if text.rstrip().endswith(".") or sum(c.isdigit() for c in text) > len(text) // 3:
         return False
     letters = [c for c in text if c.isalpha()]
-    if len(letters) >= 4 and all(c.isupper() for c in letters) and len(words) >= 2:
+    if len(letters) < 4:
+        return False
+    if row[0].height >= 1.25 * line_height:
         return True
-    return row[0].height >= 1.25 * line_height and len(letters) >= 3
+    if len(words) >= 2 and all(c.isupper() for c in letters):
+        return True
+    # "Consolidated Statements of Cash Flows" opening a page
+    capitals = sum(1 for w in words if w[0].isupper())
+    return top and len(words) >= 3 and capitals >= 0.6 * len(words)
 
 
 # --- running headers and footers ---------------------------------------------------------------
