@@ -462,7 +462,7 @@ class Store:
     def pages_of(self, ids: Iterable[int]) -> dict[int, tuple[int, int]]:
         """(document id, page) of each chunk id."""
         out: dict[int, tuple[int, int]] = {}
-        for batch in _batched(list(ids), 900):
+        for batch in _batched([int(i) for i in ids], 900):  # numpy ints would match nothing
             q = ",".join("?" * len(batch))
             for cid, doc, page in self.conn.execute(
                 f"SELECT id, document_id, page FROM chunks WHERE id IN ({q})", batch
