@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import docgen
+import numpy as np
 import pytest
 
 from desktop_rag.core.errors import UserError
@@ -125,3 +126,24 @@ def test_a_page_whose_other_passages_match_rises_by_hand():
     # chunk 2 gets 0.5 x its page's runner-up (0.8); chunks 1 and 3 their page's other best
     assert add_page_evidence(ranked, page_of, 0.5) == [(2, 1.3), (1, 1.25), (3, 1.25), (4, 1.0)]
     assert add_page_evidence(ranked, page_of, 0.0) == sorted(ranked, key=lambda kv: -kv[1])
+
+
+def test_page_evidence_counts_only_pages_of_longer_documents(tmp_path: Path):
+    from desktop_rag.core.store import Store
+
+    store = Store(tmp_path / "library.db")
+    try:
+        c = store.conn
+        c.execute(
+            "INSERT INTO documents(id, path, status, page_count, added_at) VALUES "
+            "(1, 'abstract', 'ready', 1, 0), (2, 'filing.pdf', 'ready', 90, 0)"
+        )
+        c.executemany(
+            "INSERT INTO chunks(id, document_id, ord, page, char_start, char_end, text, spans, "
+            "token_count, embedding) VALUES (?, ?, ?, ?, 0, 1, 'x', '[]', 1, x'')",
+            [(1, 1, 0, 1), (2, 1, 1, 1), (3, 2, 0, 7), (4, 2, 1, 7)],
+        )
+        assert store.pages_of([1, 2, 3, 4]) == {1: (1, 1), 2: (1, 1), 3: (2, 7), 4: (2, 7)}
+        assert store.pages_of(np.array([1, 3], dtype=np.int64), multi_page_only=True) == {3: (2, 7)}
+    finally:
+        store.close()

@@ -459,13 +459,19 @@ class Store:
                 out[int(row["id"])] = row
         return out
 
-    def pages_of(self, ids: Iterable[int]) -> dict[int, tuple[int, int]]:
-        """(document id, page) of each chunk id."""
+    def pages_of(
+        self, ids: Iterable[int], multi_page_only: bool = False
+    ) -> dict[int, tuple[int, int]]:
+        """(document id, page) of each chunk id; with `multi_page_only`, only the chunks of
+        documents that have more than one page."""
         out: dict[int, tuple[int, int]] = {}
+        where = " AND d.page_count > 1" if multi_page_only else ""
         for batch in _batched([int(i) for i in ids], 900):  # numpy ints would match nothing
             q = ",".join("?" * len(batch))
             for cid, doc, page in self.conn.execute(
-                f"SELECT id, document_id, page FROM chunks WHERE id IN ({q})", batch
+                "SELECT c.id, c.document_id, c.page FROM chunks c "
+                f"JOIN documents d ON d.id = c.document_id WHERE c.id IN ({q}){where}",
+                batch,
             ):
                 out[int(cid)] = (int(doc), int(page))
         return out
