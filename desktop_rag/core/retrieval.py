@@ -79,7 +79,7 @@ class FusionParams:
     fts_weights: tuple[float, float, float] = FTS_WEIGHTS
     # how much the best other chunk of the same page adds to a chunk's fused score (pages of
     # documents longer than one page): a page whose several passages match is likelier the
-    # one that answers than a lone match. 0.1: tuned on financebench_dev (see the README).
+    # one that answers than a lone match. 0.1: tuned on financebench_dev (README).
     page_weight: float = 0.1
     extra: dict[str, float] = field(default_factory=dict)
 
