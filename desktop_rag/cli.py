@@ -779,6 +779,14 @@ def models_default(name: str) -> None:
     help="Answer quality on a question-answering set (articles or PDFs with questions).",
 )
 @click.option(
+    "--pages",
+    "pages_dir",
+    default=None,
+    type=click.Path(exists=True, file_okay=False, path_type=str),
+    help="A folder of PDFs with questions.jsonl naming each question's evidence pages "
+    "(FinanceBench's layout): page-hit@1/5/10 and MRR.",
+)
+@click.option(
     "--mode",
     type=click.Choice(["bm25", "dense", "hybrid", "all"]),
     default="all",
@@ -801,6 +809,7 @@ def models_default(name: str) -> None:
 def eval_command(
     beir_dir: str | None,
     qa_dir: str | None,
+    pages_dir: str | None,
     mode: str,
     split: str,
     limit: int,
@@ -810,24 +819,33 @@ def eval_command(
     as_json: bool,
     quiet: bool,
 ) -> None:
-    """Measure search (--beir: nDCG@10, Recall@10/100, MRR@10 per mode) or answers (--qa:
-    right, cited, refused when they should be, in the question's language, how fast)."""
+    """Measure search (--beir: nDCG@10, Recall@10/100, MRR@10 per mode; --pages: page-hit@1/
+    5/10 and MRR on PDFs with gold pages) or answers (--qa: right, cited, refused when they
+    should be, in the question's language, how fast)."""
     from tqdm import tqdm
 
-    if bool(beir_dir) == bool(qa_dir):
-        raise UserError("Give one of --beir DIR or --qa DIR.")
+    if sum(1 for d in (beir_dir, qa_dir, pages_dir) if d) != 1:
+        raise UserError(
+            "Give one dataset to measure on.", "Use --beir DIR, --pages DIR or --qa DIR."
+        )
     bar = None if quiet else tqdm(total=0, unit="doc", file=sys.stderr, dynamic_ncols=True)
 
     def progress(p: Any) -> None:
         if bar is not None:
             bar.total = p.files_total
             bar.n = p.files_done
-            bar.set_postfix_str(f"{p.chunks_done} chunks", refresh=False)
+            bar.set_postfix_str(f"{p.pages_done} pages, {p.chunks_done} chunks", refresh=False)
             bar.refresh()
 
     try:
         if qa_dir:
             report: Any = _eval_qa(qa_dir, split, limit, seed, model_ref, index_dir, progress, bar)
+        elif pages_dir:
+            from desktop_rag.core.evaluation import MODES
+            from desktop_rag.core.page_evaluation import evaluate_pages
+
+            modes = MODES if mode == "all" else (mode,)
+            report = evaluate_pages(pages_dir, modes, index_dir=index_dir, progress=progress)
         else:
             from desktop_rag.core.evaluation import MODES, evaluate_beir
 

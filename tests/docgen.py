@@ -155,3 +155,61 @@ def many_page_pdf(path: Path, pages: int) -> Path:
     )
     path.write_bytes(bytes(out))
     return path
+
+
+def filing_pdf(path: Path, company: str = "Harwick Mills", pages: int = 4) -> Path:
+    """A report with what long real documents have: a running header and a page number on
+    every page, a two-column page written line by line across both columns (so the file's
+    own order interleaves them), and a financial table whose labels and numbers are
+    separate text runs. No metadata title: only the file name says whose report it is.
+
+    Page 2 holds the table under the heading "CONSOLIDATED STATEMENTS OF CASH FLOWS"; page 3
+    the two columns: the left one tells of canal locks, the right one of lighthouse lamps."""
+    doc = pymupdf.open()
+    left = [
+        "The canal locks were rebuilt in",
+        "granite after the flood, and the",
+        "lock keepers logged every barge",
+        "that passed through the gates.",
+        "Each gate was oiled in spring so",
+        "the locks stayed watertight.",
+    ]
+    right = [
+        "The lighthouse lamps burned whale",
+        "oil until paraffin arrived, and",
+        "keepers trimmed every wick at dusk",
+        "to keep the beam steady at sea.",
+        "A clockwork lens turned the beam",
+        "once every thirty seconds.",
+    ]
+    rows = [
+        ("Net income", "629,551", "268,395"),
+        ("Depreciation and amortization", "339,095", "313,590"),
+        ("Net cash provided by operating activities", "1,469,502", "1,287,482"),
+        ("Purchases of property and equipment", "(184,936)", "(148,332)"),
+    ]
+    for n in range(1, pages + 1):
+        page = doc.new_page(width=595, height=842)
+        page.insert_text((56, 40), f"{company} Annual Report 2021", fontsize=9)
+        page.insert_text((290, 815), str(n), fontsize=9)
+        if n == 2:
+            page.insert_text((56, 100), "CONSOLIDATED STATEMENTS OF CASH FLOWS", fontsize=12)
+            page.insert_text((56, 130), "(In thousands)", fontsize=10)
+            for i, (label, _, _) in enumerate(rows):  # the label column, then each number column
+                page.insert_text((56, 160 + 18 * i), label, fontsize=10)
+            for col, x in ((1, 400), (2, 480)):
+                for i, row in enumerate(rows):
+                    page.insert_text((x, 160 + 18 * i), row[col], fontsize=10)
+        elif n == 3:
+            for i, (a, b) in enumerate(zip(left, right, strict=True)):  # across the page
+                page.insert_text((56, 100 + 14 * i), a, fontsize=10)
+                page.insert_text((320, 100 + 14 * i), b, fontsize=10)
+        else:
+            page.insert_textbox(
+                pymupdf.Rect(56, 90, 539, 700),
+                f"Page {n} of the report reviews the mills and their suppliers in general terms.",
+                fontsize=11,
+            )
+    doc.save(path)
+    doc.close()
+    return path

@@ -24,6 +24,7 @@ class ChunkDraft:
     text: str
     token_count: int
     spans: list[list[float]]
+    heading: str = ""  # the section heading the chunk sits under (searched, never shown)
 
 
 def split_segments(text: str) -> list[tuple[int, int]]:
@@ -63,11 +64,17 @@ class Chunker:
         self.budget = max_tokens - 2 - 4  # [CLS] and [SEP], and a margin for joins
         self.overlap_budget = int(self.budget * overlap)
 
-    def chunk_page(self, page: ParsedPage) -> list[ChunkDraft]:
+    def chunk_page(self, page: ParsedPage, heading: str = "") -> list[ChunkDraft]:
+        """The page's body cut into chunks; each knows the heading above its start (from this
+        page, else `heading`, the last one of the pages before)."""
         text = page.text
-        segments = self._fit_segments(text, split_segments(text))
+        body_start, body_end = page.body if page.body is not None else (0, len(text))
+        body = split_segments(text[body_start:body_end])
+        spans = [(s + body_start, e + body_start) for s, e in body]
+        segments = self._fit_segments(text, spans)
         if not segments:
             return []
+        headings = sorted(page.headings)
         drafts: list[ChunkDraft] = []
         i = 0
         while i < len(segments):
@@ -81,7 +88,13 @@ class Chunker:
             if _HAS_WORD.search(chunk_text):
                 drafts.append(
                     ChunkDraft(
-                        page.number, start, end, chunk_text, total, rects_for(page, start, end)
+                        page.number,
+                        start,
+                        end,
+                        chunk_text,
+                        total,
+                        rects_for(page, start, end),
+                        heading_at(headings, start, end, heading),
                     )
                 )
             if j >= len(segments):
@@ -97,12 +110,17 @@ class Chunker:
     def _fit_segments(
         self, text: str, spans: Sequence[tuple[int, int]]
     ) -> list[tuple[int, int, int]]:
-        """Attach token counts; split any segment longer than the budget at token boundaries."""
+        """Attach token counts; split any segment longer than the budget at its line ends (a
+        table's rows), and a line still too long at token boundaries."""
         counts = self.count_tokens([text[s:e] for s, e in spans])
         out: list[tuple[int, int, int]] = []
         for (s, e), n in zip(spans, counts, strict=True):
             if n <= self.budget:
                 out.append((s, e, n))
+                continue
+            lines = _lines(text, s, e)
+            if len(lines) > 1:
+                out.extend(self._fit_segments(text, lines))
                 continue
             offsets = self.token_offsets(text[s:e])
             for t in range(0, len(offsets), self.budget):
@@ -112,6 +130,34 @@ class Chunker:
                     we = s + offsets[t + self.budget][0]
                 out.append((ws, we, len(window)))
         return out
+
+
+def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    pos = start
+    for line in text[start:end].split("\n"):
+        _append_trimmed(text, pos, pos + len(line), out)
+        pos += len(line) + 1
+    return out
+
+
+def heading_at(headings: Sequence[tuple[int, str]], start: int, end: int, before: str = "") -> str:
+    """The heading a chunk [start, end) sits under: the last one at or before its start; or,
+    when there is none, one within its first lines (a page that opens with a title); else
+    `before`, the heading in force at the end of the previous page."""
+    current = ""
+    for offset, text in headings:
+        if offset > start:
+            if not current and offset < min(end, start + 200):
+                current = text
+            break
+        current = text
+    return current or before
+
+
+def last_heading(page: ParsedPage, before: str = "") -> str:
+    """The heading in force at the end of the page (carried to the next page's chunks)."""
+    return max(page.headings)[1] if page.headings else before
 
 
 def rects_for(page: ParsedPage, start: int, end: int) -> list[list[float]]:

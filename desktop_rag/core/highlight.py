@@ -18,9 +18,11 @@ def focus_rects(page: Any, number: int, focus: Sequence[Sequence[int]]) -> list[
     if not focus:
         return []
     from desktop_rag.core.chunking import rects_for
-    from desktop_rag.core.loaders import ParsedPage, words_to_text
+    from desktop_rag.core.loaders import ParsedPage, page_words, words_to_text
 
-    text, positions = words_to_text(page.get_text("words", sort=False))
+    text, positions = words_to_text(
+        page_words(page), float(page.rect.width), float(page.rect.height)
+    )
     parsed = ParsedPage(number, 0.0, 0.0, text, positions)
     rects: list[list[float]] = []
     for start, end in focus:

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from desktop_rag.core import textnorm
-from desktop_rag.core.chunking import ChunkDraft, Chunker
+from desktop_rag.core import chunk_context, textnorm
+from desktop_rag.core.chunking import ChunkDraft, Chunker, last_heading
 from desktop_rag.core.errors import Cancelled, UserError
 from desktop_rag.core.faults import checkpoint
 from desktop_rag.core.loaders import OCR_HINT, ParsedPage, ParseError, kind_of, ocr_languages
@@ -254,6 +254,8 @@ class _Document:
         self.vectors: list[np.ndarray] = []
         self.embedded = 0
         self.ocr_pages = 0
+        self.label = chunk_context.document_label(info.title, str(job.path))
+        self.heading = ""  # the section heading in force at the end of the pages so far
 
 
 class Ingestor:
@@ -433,7 +435,8 @@ class Ingestor:
     def _add_pages(self, doc: _Document, pages: list[ParsedPage]) -> None:
         for page in pages:
             doc.pages.append(PageRecord(page.number, page.width, page.height, page.text))
-            doc.drafts.extend(self.chunker.chunk_page(page))
+            doc.drafts.extend(self.chunker.chunk_page(page, doc.heading))
+            doc.heading = last_heading(page, doc.heading)
             doc.ocr_pages += page.ocr
         self.progress.pages_done += len(pages)
         # "page 1,234 of 5,000" of a long document, between two files done
@@ -444,7 +447,10 @@ class Ingestor:
 
     def _embed(self, doc: _Document, n: int) -> None:
         self.cancel.raise_if_cancelled()
-        texts = [d.text for d in doc.drafts[doc.embedded : doc.embedded + n]]
+        texts = [
+            chunk_context.embedding_text(chunk_context.compose(doc.label, d.heading), d.text)
+            for d in doc.drafts[doc.embedded : doc.embedded + n]
+        ]
         t = time.monotonic()
         doc.vectors.append(self.embedder.encode(texts))
         self.report.embed_seconds += time.monotonic() - t
@@ -485,14 +491,14 @@ class Ingestor:
             )
             return
         title = doc.info.title
-        chunks = chunk_records(doc.drafts)
+        chunks = chunk_records(doc.drafts, doc.label)
         vectors = np.concatenate(doc.vectors) if doc.vectors else np.zeros((0, self.embedder.dim))
         existed = self.lib.store.document_by_path(str(job.path))
         try:
             _, removed, added = self.lib.store.replace_document(
                 str(job.path),
                 title=title,
-                fts_title=textnorm.fts_text(title),
+                fts_title=textnorm.fts_text(doc.label),
                 kind=doc.info.kind,
                 sha256=state.sha256,
                 size=state.size,
@@ -558,8 +564,9 @@ class Ingestor:
         self.progress_cb(p)
 
 
-def chunk_records(drafts: list[ChunkDraft]) -> list[ChunkRecord]:
-    """Chunk drafts as rows to store, numbered in order, with their keyword-index text."""
+def chunk_records(drafts: list[ChunkDraft], label: str = "") -> list[ChunkRecord]:
+    """Chunk drafts as rows to store, numbered in order, with their keyword-index text and
+    their context (the document `label` and each chunk's heading)."""
     return [
         ChunkRecord(
             i,
@@ -570,6 +577,8 @@ def chunk_records(drafts: list[ChunkDraft]) -> list[ChunkRecord]:
             d.spans,
             d.token_count,
             textnorm.fts_text(d.text),
+            chunk_context.compose(label, d.heading),
+            textnorm.fts_text(d.heading),
         )
         for i, d in enumerate(drafts)
     ]

@@ -7,11 +7,19 @@ from __future__ import annotations
 import codecs
 import os
 import re
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop_rag.core.errors import UserError
+from desktop_rag.core.page_layout import (
+    PageLayout,
+    RunningLines,
+    first_heading,
+    layout_page,
+    page_text,
+)
 
 # Formats MuPDF lays out into pages with word positions.
 LAYOUT_SUFFIXES = {
@@ -63,6 +71,10 @@ class ParsedPage:
     text: str
     words: list[tuple[int, int, float, float, float, float]] = field(default_factory=list)
     ocr: bool = False
+    # [start, end) of the text to cut into chunks (None: all of it): running headers and
+    # footers stay in the page text shown, but out of the chunks
+    body: tuple[int, int] | None = None
+    headings: list[tuple[int, str]] = field(default_factory=list)  # (offset, heading)
 
 
 @dataclass
@@ -105,14 +117,20 @@ def open_pages(path: Path, password: str | None = None) -> tuple[DocInfo, Iterat
 # --- laid-out documents (PyMuPDF) --------------------------------------------------------
 
 
-def _clean_title(meta_title: str | None, path: Path) -> str:
-    t = (meta_title or "").strip()
+_GENERIC_TITLES = {"document", "untitled", "title", "none", "null", "unknown", "slide 1"}
+
+
+def _clean_title(meta_title: str | None, path: Path, first_heading: str = "") -> str:
+    """The metadata title when it names something; else the first page's heading; else the
+    file name. Producers fill the title with file names, "Document" or filing numbers."""
+    t = " ".join((meta_title or "").split())
     if (
-        len(t) < 3
+        len(re.findall(r"[^\W\d_]", t)) < 3
+        or t.lower() in _GENERIC_TITLES
         or t.lower().startswith(("microsoft word", "untitled"))
         or re.search(r"\.(docx?|pdf|tex|dvi|indd|qxd)$", t, re.I)
     ):
-        return path.stem
+        return first_heading[:200] or path.stem
     return t
 
 
@@ -142,10 +160,19 @@ def _open_layout(
         raise ParseError("corrupt", f"{path.name}: the file is damaged ({_short(exc)}).") from exc
     if count == 0:
         raise ParseError("corrupt", f"{path.name}: the document has no pages.")
-    title = _clean_title((doc.metadata or {}).get("title"), path)
+    title = _clean_title((doc.metadata or {}).get("title"), path, _first_page_heading(doc))
     repaired = bool(getattr(doc, "is_repaired", False))
     info = DocInfo(title=title, kind=kind, page_count=count, repaired=repaired)
     return info, _layout_pages(doc, path)
+
+
+def _first_page_heading(doc) -> str:
+    try:
+        page = doc.load_page(0)
+        words = page_words(page)
+        return first_heading(words, float(page.rect.width), float(page.rect.height))
+    except Exception:  # a damaged first page is reported when the pages are read
+        return ""
 
 
 def _unreadable(path: Path, kind: str, exc: Exception) -> ParseError:
@@ -172,16 +199,24 @@ def _unreadable(path: Path, kind: str, exc: Exception) -> ParseError:
     )
 
 
-def _layout_pages(doc, path: Path) -> Iterator[ParsedPage]:
+def page_words(page) -> list:
+    """A MuPDF page's words as indexed: ligatures (ﬁ, ﬂ) spelled out as letters, since the
+    embedding model does not know them. The viewer extracts them the same way."""
     import pymupdf
 
-    # ligatures (ﬁ, ﬂ) spelled out as letters: the embedding model does not know them
-    word_flags = pymupdf.TEXTFLAGS_WORDS & ~pymupdf.TEXT_PRESERVE_LIGATURES
+    flags = pymupdf.TEXTFLAGS_WORDS & ~pymupdf.TEXT_PRESERVE_LIGATURES
+    return list(page.get_text("words", sort=False, flags=flags))
+
+
+def _layout_pages(doc, path: Path) -> Iterator[ParsedPage]:
+    running = RunningLines()
+    # pages wait here until the pages after them show which margin lines repeat
+    waiting: deque[tuple[ParsedPage, PageLayout]] = deque()
     try:
         for index in range(doc.page_count):
             try:
                 page = doc.load_page(index)
-                words = page.get_text("words", sort=False, flags=word_flags)
+                words = page_words(page)
                 ocr = False
                 if not words and ocr_languages() and page.get_images():
                     words, ocr = _ocr_words(page), True
@@ -189,13 +224,35 @@ def _layout_pages(doc, path: Path) -> Iterator[ParsedPage]:
                 raise ParseError(
                     "corrupt", f"{path.name}: page {index + 1} is damaged ({_short(exc)})."
                 ) from exc
-            text, positions = words_to_text(words)
             rect = page.rect
-            yield ParsedPage(
-                index + 1, float(rect.width), float(rect.height), text, positions, ocr=ocr
+            layout = layout_page(words, float(rect.width), float(rect.height))
+            running.add(layout)
+            parsed = ParsedPage(
+                index + 1,
+                float(rect.width),
+                float(rect.height),
+                layout.text,
+                layout.positions,
+                ocr=ocr,
+                headings=layout.headings,
             )
+            waiting.append((parsed, layout))
+            if len(waiting) > RUNNING_LOOKAHEAD:
+                yield _with_body(*waiting.popleft(), running)
+        while waiting:
+            yield _with_body(*waiting.popleft(), running)
     finally:
         doc.close()
+
+
+RUNNING_LOOKAHEAD = 8  # pages read ahead to see a running header repeat
+
+
+def _with_body(page: ParsedPage, layout: PageLayout, running: RunningLines) -> ParsedPage:
+    page.body = running.body_range(layout)
+    kept = [h for h in layout.head_headings if h[0] >= page.body[0]]
+    page.headings = kept + page.headings
+    return page
 
 
 def ocr_languages() -> str:
@@ -239,27 +296,12 @@ def _ocr_words(page) -> list:
     return list(page.get_text("words", textpage=textpage, sort=False))
 
 
-def words_to_text(words: list) -> tuple[str, list[tuple[int, int, float, float, float, float]]]:
-    """Join MuPDF words into page text: spaces within a line, newlines between lines, a blank
-    line between blocks; remember where each word sits in the text."""
-    parts: list[str] = []
-    positions: list[tuple[int, int, float, float, float, float]] = []
-    pos = 0
-    prev_block = prev_line = None
-    for x0, y0, x1, y1, word, block, line, _ in words:
-        if prev_block is not None:
-            sep = (
-                " "
-                if (block, line) == (prev_block, prev_line)
-                else ("\n" if block == prev_block else "\n\n")
-            )
-            parts.append(sep)
-            pos += len(sep)
-        parts.append(word)
-        positions.append((pos, pos + len(word), x0, y0, x1, y1))
-        pos += len(word)
-        prev_block, prev_line = block, line
-    return "".join(parts), positions
+def words_to_text(
+    words: list, width: float = 0.0, height: float = 0.0
+) -> tuple[str, list[tuple[int, int, float, float, float, float]]]:
+    """MuPDF words as page text in reading order (see page_layout), and where each word sits
+    in the text; the same function builds the indexed text and the viewer's highlights."""
+    return page_text(words, width, height)
 
 
 # --- plain text ----------------------------------------------------------------------------

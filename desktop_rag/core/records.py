@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from desktop_rag.core import textnorm
+from desktop_rag.core import chunk_context, textnorm
 from desktop_rag.core.chunking import ChunkDraft, Chunker
 from desktop_rag.core.embedding import Embedder
 from desktop_rag.core.ingest import IngestReport, chunk_records
@@ -94,7 +94,11 @@ def ingest_records(
     for group in _groups(records, RECORD_EMBED_BATCH):
         cancel.raise_if_cancelled()
         prepared = [(rec, *chunk_record(chunker, rec)) for rec in group]
-        texts = [d.text for _, _, drafts in prepared for d in drafts]
+        texts = [
+            chunk_context.embedding_text(chunk_context.compose(rec.title, d.heading), d.text)
+            for rec, _, drafts in prepared
+            for d in drafts
+        ]
         t = time.monotonic()
         vectors = embedder.encode(texts) if texts else np.zeros((0, embedder.dim), np.float32)
         report.embed_seconds += time.monotonic() - t
@@ -124,7 +128,7 @@ def _store_record(
     drafts: list[ChunkDraft],
     vectors: np.ndarray,
 ) -> None:
-    chunks = chunk_records(drafts)
+    chunks = chunk_records(drafts, rec.title)
     data = page_text.encode("utf-8")
     _, removed, added = library.store.replace_document(
         record_path(rec.id, scheme),
