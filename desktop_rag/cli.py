@@ -424,7 +424,8 @@ def models_default(name: str) -> None:
     "beir_dir",
     required=True,
     type=click.Path(exists=True, file_okay=False, path_type=str),
-    help="A BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv.",
+    help="A BEIR folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv), or a SQuAD/KorQuAD "
+    "folder (articles.jsonl, questions.jsonl, split.json) read as one.",
 )
 @click.option(
     "--mode",
@@ -435,6 +436,13 @@ def models_default(name: str) -> None:
 )
 @click.option("--split", default="test", show_default=True, help="Which qrels/<split>.tsv.")
 @click.option(
+    "--model",
+    "embedding_model",
+    default="",
+    help="Embedding model of the index: the default (multilingual-e5-small), 'minilm' "
+    "(all-MiniLM-L6-v2), or a sentence-transformers folder.",
+)
+@click.option(
     "--index-dir",
     default=None,
     type=click.Path(file_okay=False, path_type=str),
@@ -444,7 +452,13 @@ def models_default(name: str) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_friendly
 def eval_command(
-    beir_dir: str, mode: str, split: str, index_dir: str | None, as_json: bool, quiet: bool
+    beir_dir: str,
+    mode: str,
+    split: str,
+    embedding_model: str,
+    index_dir: str | None,
+    as_json: bool,
+    quiet: bool,
 ) -> None:
     """Retrieval quality on a BEIR dataset: nDCG@10, Recall@10/100, MRR@10 per mode."""
     from tqdm import tqdm
@@ -462,7 +476,14 @@ def eval_command(
 
     modes = MODES if mode == "all" else (mode,)
     try:
-        report = evaluate_beir(beir_dir, modes, split, index_dir=index_dir, progress=progress)
+        report = evaluate_beir(
+            beir_dir,
+            modes,
+            split,
+            index_dir=index_dir,
+            progress=progress,
+            embedding_model=embedding_model,
+        )
     finally:
         if bar is not None:
             bar.close()

@@ -52,6 +52,8 @@ class Settings:
     threads: int = 0  # 0: physical cores
     context_size: int = 4096
     debug_logging: bool = False
+    # libraries whose owner said no to re-embedding them with the multilingual default
+    reembed_declined: list[str] = dataclasses.field(default_factory=list)
 
     @classmethod
     def load(cls) -> Settings:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from desktop_rag import __version__
 from desktop_rag.core import qa
 from desktop_rag.core.config import Settings, data_dir
+from desktop_rag.core.embedding import E5_SOURCE
 from desktop_rag.core.errors import UserError
 from desktop_rag.core.guide import GUIDE_TITLE, ensure_guide_pdf, is_guide
 from desktop_rag.core.library import (
@@ -251,6 +252,36 @@ class MainWindow(QMainWindow):
         self.refresh_documents()
         self.refresh_chats()
         self._warm_embedders(lib)
+        QTimer.singleShot(0, lambda: self._suggest_multilingual(lib))
+
+    def _suggest_multilingual(self, lib: Library) -> None:
+        """Offer once per library to re-embed one built with the English-only model of
+        earlier versions, when new libraries get the multilingual default."""
+        from desktop_rag.core.embedding import MINILM_ID, resolve_embedding_model
+
+        if self.library is not lib or lib.embedding_model.id != MINILM_ID:
+            return
+        if lib.name in self.settings.reembed_declined:
+            return
+        try:
+            wanted = resolve_embedding_model(self.settings.embedding_model)
+        except UserError:
+            return
+        if wanted.id == MINILM_ID:
+            return
+        answer = QMessageBox.question(
+            self,
+            "Search this library in every language?",
+            f"“{lib.name}” was built with all-MiniLM-L6-v2, which understands English only: "
+            "Korean questions find only passages that share their words. Re-embed it with "
+            f"{wanted.id} (about 100 languages)? Every document is read again, which takes "
+            "a while; if it is cancelled or fails, the library stays as it is.",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self._reembed(lib, self.settings.embedding_model)
+        else:
+            self.settings.reembed_declined.append(lib.name)
+            self.settings.save()
 
     def _warm_embedders(self, lib: Library) -> None:
         """Load each lane's embedding model now, in the background: its imports hold Python's
@@ -713,7 +744,10 @@ class MainWindow(QMainWindow):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        name, model = lib.name, self.settings.embedding_model
+        self._reembed(lib, self.settings.embedding_model)
+
+    def _reembed(self, lib: Library, model: str) -> None:
+        name = lib.name
         self.cancel_ingest()
         self._drop_library_views()
 
@@ -760,6 +794,7 @@ class MainWindow(QMainWindow):
             f"llama.cpp via llama-cpp-python {version('llama-cpp-python')}<br>"
             f"{_html(cpu_code)}<br>"
             f"Answering model: {_html(model)}<br>Embedding model: {_html(embedding)}<br>"
+            f"Bundled embedding model: {_html(E5_SOURCE)}<br>"
             f"Data folder: {_html(str(data_dir()))}<br><br><b>{PRIVACY}</b>",
         )
 

@@ -25,7 +25,7 @@ from desktop_rag.core.errors import UserError
 from desktop_rag.core.models import ModelInfo, list_models, read_gguf_info
 from desktop_rag.gui.messages import show_error
 
-BUNDLED_EMBEDDING = "Bundled: all-MiniLM-L6-v2 (English)"
+BUNDLED_EMBEDDING = "Bundled: multilingual-e5-small (about 100 languages); or type minilm"
 
 
 class SettingsDialog(QDialog):
@@ -57,7 +57,8 @@ class SettingsDialog(QDialog):
         emb_row.addWidget(pick)
         emb_note = QLabel(
             "Used for new libraries. A library keeps the model it was built with; "
-            "using another one means re-embedding every document."
+            "using another one means re-embedding every document. “minilm” is the "
+            "bundled English-only all-MiniLM-L6-v2 of earlier versions."
         )
         emb_note.setWordWrap(True)
         emb_note.setObjectName("muted")
