@@ -502,15 +502,24 @@ def eval_command(
     type=click.Choice(["ingest", "search", "generation", "startup"]),
     help="Run only these sections (repeatable).",
 )
+@click.option(
+    "--model",
+    "embedding_model",
+    default="",
+    help="Embedding model for ingest and search: the default (multilingual-e5-small), "
+    "'minilm' (all-MiniLM-L6-v2), or a sentence-transformers folder.",
+)
 @_friendly
-def bench(quick: bool, as_json: bool, only: tuple[str, ...]) -> None:
+def bench(quick: bool, as_json: bool, only: tuple[str, ...], embedding_model: str) -> None:
     """Speed of ingestion, search, generation and start-up, each beside the raw component."""
     from desktop_rag.core.benchmark import SECTIONS, run_benchmark
 
     def progress(p: Any) -> None:
         click.echo(f"… {p.current}", err=True)
 
-    report = run_benchmark(quick=quick, sections=only or SECTIONS, progress=progress)
+    report = run_benchmark(
+        quick=quick, sections=only or SECTIONS, progress=progress, embedding_model=embedding_model
+    )
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:

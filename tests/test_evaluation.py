@@ -93,7 +93,10 @@ def _write_reading_set(folder: Path) -> Path:
     folder.mkdir(parents=True)
     articles = [
         {"title": "한라산", "paragraphs": ["한라산은 제주도에 있다.", "백록담은 정상의 호수이다."]},
-        {"title": "경복궁", "paragraphs": ["경복궁은 조선의 법궁이다."]},
+        {
+            "title": "경복궁",
+            "paragraphs": ["경복궁은 조선의 법궁이다.", "백록담은 정상의 호수이다."],
+        },
     ]
     questions = [
         ("q1", "한라산은 어디에 있나?", "한라산", 0, False),
@@ -124,7 +127,8 @@ def test_a_reading_set_is_read_as_its_beir_view(tmp_path: Path):
     folder = _write_reading_set(tmp_path / "korquad")
     dev = load_beir(folder, "dev")
     assert dev.queries == {"q1": "한라산은 어디에 있나?", "q2": "정상의 호수 이름은?"}
-    assert dev.qrels == {"q1": {"a0000-p000": 1}, "q2": {"a0000-p001": 1}}
+    # q2's paragraph appears word for word in the other article too: both answer it
+    assert dev.qrels == {"q1": {"a0000-p000": 1}, "q2": {"a0000-p001": 1, "a0001-p001": 1}}
     test = load_beir(folder, "test")
     assert test.qrels == {"q4": {"a0001-p000": 1}}
     docs = list(test.corpus())  # every paragraph of both splits: one shared index
@@ -132,8 +136,9 @@ def test_a_reading_set_is_read_as_its_beir_view(tmp_path: Path):
         ("a0000-p000", "한라산", "한라산은 제주도에 있다."),
         ("a0000-p001", "한라산", "백록담은 정상의 호수이다."),
         ("a0001-p000", "경복궁", "경복궁은 조선의 법궁이다."),
+        ("a0001-p001", "경복궁", "백록담은 정상의 호수이다."),
     ]
-    assert test.corpus_size() == 3
+    assert test.corpus_size() == 4
     from desktop_rag.core.errors import UserError
 
     with pytest.raises(UserError, match="train"):

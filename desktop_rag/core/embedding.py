@@ -178,7 +178,15 @@ class Embedder:
             try:
                 from sentence_transformers import SentenceTransformer
 
-                st = SentenceTransformer(str(self.model.path), device="cpu", local_files_only=True)
+                # e5's weights are stored as float16: loaded as they are, only the layers
+                # that compute are widened (float32, then int8), which keeps the 250k-row
+                # word table at half the memory and spares a float32 copy of it.
+                st = SentenceTransformer(
+                    str(self.model.path),
+                    device="cpu",
+                    local_files_only=True,
+                    model_kwargs={"dtype": "float16"} if self.model.int8 else None,
+                )
             except Exception as exc:
                 raise UserError(
                     f"The embedding model at {self.model.path} could not be loaded ({exc}).",
@@ -189,9 +197,9 @@ class Embedder:
             config = getattr(getattr(st[0], "auto_model", None), "config", None)
             limit = int(getattr(config, "max_position_embeddings", 512) or 512)
             st.max_seq_length = min(int(st.max_seq_length or 256), limit, 512)
+            _half_word_embeddings(st)
             if self.model.int8:
                 _quantize_linear_layers(st, self.model.path)
-            _half_word_embeddings(st)
             self._st = st
             log.info("embedding model loaded: %s", self.model.id)
         return self._st
@@ -359,14 +367,24 @@ def _quantize_linear_layers(st: Any, path: Path) -> None:
 
 def _half_word_embeddings(st: Any) -> None:
     """Keep a large vocabulary's embedding table in float16 (e5's 250k rows: 190 MB less
-    memory); the rows it looks up come out as float32, so nothing downstream changes."""
+    memory) and every other weight in float32; the rows the table looks up come out as
+    float32, so nothing downstream changes."""
     import torch
 
     model = st[0].auto_model
     get = getattr(model, "get_input_embeddings", None)
     table = get() if get is not None else None
-    if table is None or table.weight.dtype != torch.float32 or table.weight.shape[0] < 100_000:
+    if table is None or table.weight.shape[0] < 100_000:
+        if model.dtype != torch.float32:
+            model.float()
         return
+    for param in model.parameters():
+        if param is not table.weight and param.dtype != torch.float32:
+            param.data = param.data.float()
+    for name, buffer in model.named_buffers():
+        if buffer.is_floating_point() and buffer.dtype != torch.float32:
+            parent, _, attr = name.rpartition(".")
+            setattr(model.get_submodule(parent), attr, buffer.float())
     table.weight.data = table.weight.data.to(torch.float16)
     table.register_forward_hook(lambda _module, _inputs, out: out.float())
 

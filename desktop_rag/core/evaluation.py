@@ -9,7 +9,8 @@ pytrec_eval definitions: nDCG@10 (linear gains), Recall@10, Recall@100, MRR@10.
 A reading-comprehension folder in the SQuAD/KorQuAD layout (articles.jsonl, questions.jsonl,
 split.json; ../shared/data/korquad_v1_dev_half) is read as a BEIR view: every paragraph is a
 document titled with its article, every answerable question a query judged relevant to its
-own paragraph, and the split ("dev" or "test") chooses the questions by article."""
+own paragraph (and to any paragraph with the very same text), and the split ("dev" or
+"test") chooses the questions by article."""
 
 from __future__ import annotations
 
@@ -119,6 +120,11 @@ def load_reading_set(root: Path, split: str = "test") -> BeirDataset:
             f"Choose one of: {', '.join(sorted(set(splits.values())))}.",
         )
     number = {a.get("title"): n for n, a in enumerate(_articles(root / ARTICLES))}
+    # a few paragraphs appear twice, word for word: a question is answered by every copy
+    copies: dict[str, list[str]] = {}
+    for record in _paragraph_records(root / ARTICLES):
+        copies.setdefault(record.text, []).append(record.id)
+    same_text = {doc: ids for ids in copies.values() for doc in ids}
     queries: dict[str, str] = {}
     qrels: dict[str, dict[str, int]] = {}
     with open(root / "questions.jsonl", encoding="utf-8") as f:
@@ -131,7 +137,8 @@ def load_reading_set(root: Path, split: str = "test") -> BeirDataset:
                 continue
             qid = str(q["id"])
             queries[qid] = str(q["question"])
-            qrels[qid] = {paragraph_id(number[title], int(q["paragraph_index"])): 1}
+            own = paragraph_id(number[title], int(q["paragraph_index"]))
+            qrels[qid] = dict.fromkeys(same_text.get(own, [own]), 1)
     if not queries:
         raise UserError(f"No answerable question of {root} is in the '{split}' split.")
     return BeirDataset(root, split, queries, qrels)
