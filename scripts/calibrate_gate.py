@@ -68,7 +68,7 @@ ENGLISH_ANSWERABLE = [
     ("What did the lighthouse keeper replace in 1911?", "field-notes"),
     ("When was the lamp of the lighthouse motorised?", "field-notes"),
     ("what caps the pump's pressure", "e1"),
-    ("when did the beacon stop using a wind-up mechanism", "e2"),
+    ("when did the beacon stop using a wind-up mechanism", "e2|field-notes"),
     ("parasites that harm hives", "e4"),
     ("cooling glass slowly to avoid cracks", "e8"),
     ("when to cut back fruit trees", "e7"),
@@ -95,14 +95,14 @@ def _library(model: str, folder: Path):
 
 def _best(judged, question: str, doc: str | None) -> tuple[float, float]:
     """(best cosine, keyword coverage of that hit) among the judged hits of document `doc`
-    (a record id or a file's stem; None: every hit)."""
+    (a record id or a file's stem, or several joined by '|'; None: every hit)."""
     from desktop_rag.core import qa
     from desktop_rag.core.records import record_id_of
 
     best, coverage = -1.0, 0.0
     for j in judged:
         path = j.hit.path
-        if doc is not None and doc not in (record_id_of(path), Path(path).stem):
+        if doc is not None and not {record_id_of(path), Path(path).stem} & set(doc.split("|")):
             continue
         score = max([j.hit.dense_score] + [s for _, _, s in j.sentences])
         if score > best:

