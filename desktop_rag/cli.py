@@ -769,14 +769,8 @@ def models_default(name: str) -> None:
     "beir_dir",
     default=None,
     type=click.Path(exists=True, file_okay=False, path_type=str),
-    help="Search quality on a BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv.",
-)
-@click.option(
-    "--qa",
-    "qa_dir",
-    default=None,
-    type=click.Path(exists=True, file_okay=False, path_type=str),
-    help="Answer quality on a question-answering set (articles or PDFs with questions).",
+    help="Search quality on a BEIR folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv), or "
+    "on a SQuAD/KorQuAD folder (articles.jsonl, questions.jsonl, split.json) read as one.",
 )
 @click.option(
     "--pages",
@@ -787,16 +781,29 @@ def models_default(name: str) -> None:
     "(FinanceBench's layout): page-hit@1/5/10 and MRR.",
 )
 @click.option(
+    "--qa",
+    "qa_dir",
+    default=None,
+    type=click.Path(exists=True, file_okay=False, path_type=str),
+    help="Answer quality on a question-answering set (articles or PDFs with questions).",
+)
+@click.option(
     "--mode",
     type=click.Choice(["bm25", "dense", "hybrid", "all"]),
     default="all",
     show_default=True,
-    help="--beir: keyword, meaning, or the hybrid search users get; all: each of them.",
+    help="--beir, --pages: keyword, meaning, or the hybrid search users get; all: each.",
 )
 @click.option("--split", default="test", show_default=True, help="Which split to score.")
 @click.option("--limit", default=0, help="--qa: ask this many questions, drawn at random.")
 @click.option("--seed", default=0, show_default=True, help="--qa: the draw's seed.")
 @click.option("--model", "model_ref", default="", help="--qa: a .gguf path or registered name.")
+@click.option(
+    "--embedding-model",
+    default="",
+    help="--beir: the index's embedding model: the default (multilingual-e5-small), 'minilm' "
+    "(all-MiniLM-L6-v2), or a sentence-transformers folder.",
+)
 @click.option(
     "--index-dir",
     default=None,
@@ -808,13 +815,14 @@ def models_default(name: str) -> None:
 @_friendly
 def eval_command(
     beir_dir: str | None,
-    qa_dir: str | None,
     pages_dir: str | None,
+    qa_dir: str | None,
     mode: str,
     split: str,
     limit: int,
     seed: int,
     model_ref: str,
+    embedding_model: str,
     index_dir: str | None,
     as_json: bool,
     quiet: bool,
@@ -837,21 +845,29 @@ def eval_command(
             bar.set_postfix_str(f"{p.pages_done} pages, {p.chunks_done} chunks", refresh=False)
             bar.refresh()
 
+    from desktop_rag.core.evaluation import MODES
+
+    modes = MODES if mode == "all" else (mode,)
+    report: Any
     try:
         if qa_dir:
-            report: Any = _eval_qa(qa_dir, split, limit, seed, model_ref, index_dir, progress, bar)
+            report = _eval_qa(qa_dir, split, limit, seed, model_ref, index_dir, progress, bar)
         elif pages_dir:
-            from desktop_rag.core.evaluation import MODES
             from desktop_rag.core.page_evaluation import evaluate_pages
 
-            modes = MODES if mode == "all" else (mode,)
             report = evaluate_pages(pages_dir, modes, index_dir=index_dir, progress=progress)
         else:
-            from desktop_rag.core.evaluation import MODES, evaluate_beir
+            from desktop_rag.core.evaluation import evaluate_beir
 
-            modes = MODES if mode == "all" else (mode,)
             assert beir_dir is not None
-            report = evaluate_beir(beir_dir, modes, split, index_dir=index_dir, progress=progress)
+            report = evaluate_beir(
+                beir_dir,
+                modes,
+                split,
+                index_dir=index_dir,
+                progress=progress,
+                embedding_model=embedding_model,
+            )
     finally:
         if bar is not None:
             bar.close()
@@ -904,15 +920,23 @@ def _eval_qa(
     type=click.Choice(["ingest", "search", "generation", "startup"]),
     help="Run only these sections (repeatable).",
 )
+@click.option(
+    "--embedding-model",
+    default="",
+    help="Embedding model for ingest and search: the default (multilingual-e5-small), "
+    "'minilm' (all-MiniLM-L6-v2), or a sentence-transformers folder.",
+)
 @_friendly
-def bench(quick: bool, as_json: bool, only: tuple[str, ...]) -> None:
+def bench(quick: bool, as_json: bool, only: tuple[str, ...], embedding_model: str) -> None:
     """Speed of ingestion, search, generation and start-up, each beside the raw component."""
     from desktop_rag.core.benchmark import SECTIONS, run_benchmark
 
     def progress(p: Any) -> None:
         click.echo(f"… {p.current}", err=True)
 
-    report = run_benchmark(quick=quick, sections=only or SECTIONS, progress=progress)
+    report = run_benchmark(
+        quick=quick, sections=only or SECTIONS, progress=progress, embedding_model=embedding_model
+    )
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:

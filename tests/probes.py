@@ -48,7 +48,7 @@ def stream_pdf(pdf: str, out: str) -> None:
         enc = embedder.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
         return [tuple(o) for o in enc["offset_mapping"]]
 
-    chunker = Chunker(embedder.count_tokens, offsets, max_tokens=embedder.max_tokens)
+    chunker = Chunker(embedder.count_tokens, offsets, max_tokens=embedder.chunk_tokens)
     start_rss = rss_mb()
     t0 = time.monotonic()
     arrivals: list[tuple[float, int]] = []

@@ -243,7 +243,7 @@ def test_a_single_10_mb_line_is_cut_into_pages_and_chunks(tmp_path: Path):
         enc = embedder.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
         return [tuple(o) for o in enc["offset_mapping"]]
 
-    chunker = Chunker(embedder.count_tokens, offsets, max_tokens=embedder.max_tokens)
+    chunker = Chunker(embedder.count_tokens, offsets, max_tokens=embedder.chunk_tokens)
     info, pages = open_pages(path)
     total = 0
     for n, page in enumerate(pages, 1):

@@ -33,6 +33,16 @@ def test_filler_pages_differ_and_read_like_prose():
     pages = list(benchmark.filler_pages(3))
     assert len(set(pages)) == 3
     assert all(300 < len(p.split()) < 600 for p in pages)
+    korean = list(benchmark.korean_filler_pages(3))
+    assert len(set(korean)) == 3 and all(800 < len(p) < 2500 for p in korean)
+
+
+@pytest.mark.slow
+def test_korean_ingest_reports_pages_and_chunks_per_page(tmp_path: Path):
+    report = BenchReport(quick=True)
+    benchmark.bench_korean_ingest(report, tmp_path, pages=2, say=lambda _: None)
+    (row,) = report.rows
+    assert row.value and row.value > 0 and "per page" in row.note
 
 
 @pytest.mark.slow
@@ -105,7 +115,7 @@ def test_query_embedding_fast_path_gives_the_same_vector():
 
     embedder = embedder_for(resolve_embedding_model(""))
     for text in ("what limits the pump pressure", "휴가 규정", "x"):
-        batch = embedder.encode([text])[0]
+        batch = embedder.encode([embedder.model.query_prefix + text])[0]
         fast = embedder.encode_query(text)
         assert fast.dtype == np.float32 and fast.shape == batch.shape
         assert np.allclose(fast, batch, atol=1e-5)

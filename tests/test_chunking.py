@@ -21,7 +21,7 @@ def _chunker(embedder: Embedder) -> Chunker:
         enc = embedder.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
         return [tuple(o) for o in enc["offset_mapping"]]
 
-    return Chunker(embedder.count_tokens, offsets, max_tokens=embedder.max_tokens)
+    return Chunker(embedder.count_tokens, offsets, max_tokens=embedder.chunk_tokens)
 
 
 def test_segments_follow_sentences_and_paragraphs():

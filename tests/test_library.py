@@ -36,9 +36,9 @@ def test_korean_found_by_two_syllables_and_by_a_word_with_a_particle(shared_libr
     assert hits[0].page == 3
 
 
-def test_korean_query_uses_keyword_ranking_only(shared_library: Library):
-    hits = shared_library.search("비밀번호", k=5)
-    assert hits and all(h.vector_rank is None for h in hits)
+def test_korean_query_uses_meaning_too(shared_library: Library):
+    hits = shared_library.search("비밀번호", k=5)  # the multilingual model reads Korean
+    assert hits[0].title == "회사 규정" and hits[0].vector_rank is not None
 
 
 def test_euc_kr_text_file_is_read_and_found(shared_library: Library):

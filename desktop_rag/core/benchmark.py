@@ -174,8 +174,10 @@ def run_benchmark(
     quick: bool = False,
     sections: Sequence[str] = SECTIONS,
     progress: Callable[[Progress], None] | None = None,
+    embedding_model: str = "",
 ) -> BenchReport:
-    """Run the chosen sections; every row stands beside the raw component it wraps."""
+    """Run the chosen sections; every row stands beside the raw component it wraps.
+    `embedding_model`: '' (the default), 'minilm' or a folder, for ingest and search."""
     report = BenchReport(
         quick,
         machine={
@@ -193,9 +195,10 @@ def run_benchmark(
     with tempfile.TemporaryDirectory(prefix="desktop-rag-bench-") as tmp:
         root = Path(tmp)
         if "ingest" in sections:
-            bench_ingest(report, root, pages=100 if quick else 300, say=say)
+            bench_ingest(report, root, 100 if quick else 300, say, embedding_model)
+            bench_korean_ingest(report, root, 50 if quick else 150, say, embedding_model)
         if "search" in sections:
-            bench_search(report, root, queries=60 if quick else 300, say=say)
+            bench_search(report, root, 60 if quick else 300, say, embedding_model=embedding_model)
         if "generation" in sections:
             bench_generation(report, max_tokens=64 if quick else 256, say=say)
         if "startup" in sections:
@@ -275,31 +278,72 @@ def filler_pages(pages: int, seed: int = 11) -> Iterator[str]:
         yield "\n\n".join(paragraphs)
 
 
-def make_pdf(path: Path, pages: int) -> Path:
-    """A PDF of `pages` generated A4 pages of text."""
+_KO_SUBJECTS = ["펌프는", "각 밸브는", "제어 회로는", "조사팀은", "위원회는", "두 번째 센서는"]
+_KO_SUBJECTS += ["원자로 용기는", "현장 작업반은", "이 규정은", "공급업체는", "감사팀은"]
+_KO_OBJECTS = ["출구 압력을", "계절 수요를", "베어링 고장률을", "필터의 압력 강하를", "정비 예산을"]
+_KO_OBJECTS += ["북쪽 농지의 수확량을", "경보의 응답 시간을", "단열재의 두께를", "창고의 습도를"]
+_KO_OBJECTS += ["톤당 에너지 사용량을", "미처리 요청 건수를", "유량계의 오차를"]
+_KO_VERBS = ["측정했다", "줄였다", "보고했다", "두 배로 늘렸다", "보정했다", "교체했다"]
+_KO_VERBS += ["기록했다", "점검했다", "제한했다", "비교했다"]
+_KO_TAILS = ["봄철 점검 뒤에", "야간 근무 중에", "항구를 제외한 모든 구역에서", "예측대로"]
+_KO_TAILS += [
+    "새 기준이 시행되기 전에",
+    "예비 라인이 멈춘 동안",
+    "생산을 멈추지 않고",
+    "삼 년 연속",
+]
+
+
+def korean_filler_pages(pages: int, seed: int = 11) -> Iterator[str]:
+    """Pages of Korean technical prose (about 1,300 characters each), all different."""
+    rng = random.Random(seed)
+    for n in range(1, pages + 1):
+        paragraphs = [f"제{n}절"]
+        for _ in range(4):
+            sentences = [
+                f"{rng.randint(1990, 2024)}년 기록에 따르면 {rng.choice(_KO_SUBJECTS)} "
+                f"{rng.choice(_KO_TAILS)} {rng.choice(_KO_OBJECTS)} {rng.randint(2, 95)} "
+                f"퍼센트만큼 {rng.choice(_KO_VERBS)}."
+                for _ in range(rng.randint(5, 7))
+            ]
+            paragraphs.append(" ".join(sentences))
+        yield "\n\n".join(paragraphs)
+
+
+def make_pdf(path: Path, pages: int, korean: bool = False) -> Path:
+    """A PDF of `pages` generated A4 pages of text (English, or Korean)."""
     import pymupdf
 
     doc = pymupdf.open()
-    for text in filler_pages(pages):
+    texts = korean_filler_pages(pages) if korean else filler_pages(pages)
+    for text in texts:
         page = doc.new_page(width=595, height=842)
-        page.insert_textbox(pymupdf.Rect(56, 56, 539, 786), text, fontsize=9, fontname="helv")
+        rect = pymupdf.Rect(56, 56, 539, 786)
+        page.insert_textbox(rect, text, fontsize=9, fontname="korea" if korean else "helv")
     doc.set_metadata({"title": "Generated benchmark report"})
     doc.save(path)
     doc.close()
     return path
 
 
-def bench_ingest(report: BenchReport, root: Path, pages: int, say: Callable[[str], None]) -> None:
+def bench_ingest(
+    report: BenchReport,
+    root: Path,
+    pages: int,
+    say: Callable[[str], None],
+    embedding_model: str = "",
+) -> None:
     """A generated PDF through the real pipeline, then its chunks through the bare encoder."""
     from desktop_rag.core.library import Library
 
     say(f"ingest: generating a {pages}-page PDF")
     pdf = make_pdf(root / "bench.pdf", pages)
-    lib = Library.create_at(root / "ingest-library")
+    lib = Library.create_at(root / "ingest-library", embedding_model)
     try:
         embedder = lib.embedder()
         model = embedder._load()  # load (and warm) once, outside both timings
         model.encode(["warm up the encoder"] * 4)
+        prefix = embedder.model.passage_prefix
         say("ingest: the real pipeline")
         result = lib.ingest([pdf])
         if result.failed or not result.chunks:
@@ -309,6 +353,7 @@ def bench_ingest(report: BenchReport, root: Path, pages: int, say: Callable[[str
             for r in lib.store.conn.execute("SELECT text FROM chunks ORDER BY document_id, ord")
         ]
         say(f"ingest: SentenceTransformer.encode on the same {len(texts)} chunks, twice")
+        texts = [prefix + t for t in texts]  # as the pipeline embeds them
         raw_runs = []
         for _ in range(2):
             t = time.perf_counter()
@@ -342,6 +387,38 @@ def bench_ingest(report: BenchReport, root: Path, pages: int, say: Callable[[str
                 f"{chunks} chunks: whole pipeline {secs:.1f} s, bare encoder "
                 f"{' and '.join(f'{r:.1f}' for r in raw_runs)} s (run after it, twice)"
             ),
+        )
+    )
+
+
+def bench_korean_ingest(
+    report: BenchReport,
+    root: Path,
+    pages: int,
+    say: Callable[[str], None],
+    embedding_model: str = "",
+) -> None:
+    """A generated Korean PDF through the real pipeline: pages/s and chunks per page (an
+    English-only tokenizer cuts Hangul into many more tokens, hence chunks)."""
+    from desktop_rag.core.library import Library
+
+    say(f"ingest: generating a {pages}-page Korean PDF")
+    pdf = make_pdf(root / "bench-ko.pdf", pages, korean=True)
+    with Library.create_at(root / "ingest-ko-library", embedding_model) as lib:
+        lib.embedder().encode_passages(["워밍업"] * 4)  # loaded and warm, outside the timing
+        say("ingest: the real pipeline, Korean")
+        result = lib.ingest([pdf])
+    if result.failed or not result.chunks:
+        raise RuntimeError(f"the Korean benchmark PDF was not indexed: {result.summary()}")
+    secs = max(result.seconds, 1e-9)
+    report.add(
+        Row(
+            "ingest",
+            f"ingest {pages}-page Korean PDF: pages/s",
+            result.pages / secs,
+            "pages/s",
+            note=f"{result.chunks} chunks ({result.chunks / result.pages:.1f} per page), "
+            f"{result.chunks / secs:.2f} chunks/s",
         )
     )
 
@@ -382,7 +459,12 @@ def _vocabulary(embedder: Any) -> _Vocabulary:
 
 
 def build_synthetic_library(
-    folder: Path, chunks: int, embedder: Any, words_per_chunk: int = 170, seed: int = 5
+    folder: Path,
+    chunks: int,
+    embedder: Any,
+    words_per_chunk: int = 170,
+    seed: int = 5,
+    embedding_model: str = "",
 ) -> Any:
     """A library of `chunks` synthetic chunks with random unit vectors, written straight
     through the store and the vector index (nothing is embedded)."""
@@ -392,7 +474,7 @@ def build_synthetic_library(
 
     vocab = _vocabulary(embedder)
     rng = np.random.default_rng(seed)
-    lib = Library.create_at(folder)
+    lib = Library.create_at(folder, embedding_model)
     per_doc = 1000
     all_ids: list[int] = []
     all_vecs: list[np.ndarray] = []
@@ -436,18 +518,21 @@ def bench_search(
     queries: int,
     say: Callable[[str], None],
     sizes: Sequence[int] = (10_000, 100_000),
+    embedding_model: str = "",
 ) -> None:
     """p50/p95 of the full hybrid search vs USearch alone, at 10k and 100k chunks."""
     from desktop_rag.core import retrieval
     from desktop_rag.core.embedding import embedder_for, resolve_embedding_model
 
-    embedder = embedder_for(resolve_embedding_model(""))
+    embedder = embedder_for(resolve_embedding_model(embedding_model))
     embedder.encode(["warm up"])
     for size in sizes:
         label = f"{size // 1000}k" if size >= 1000 else str(size)
         say(f"search: building a synthetic library of {size} chunks")
         t = time.perf_counter()
-        lib = build_synthetic_library(root / f"search-{label}", size, embedder)
+        lib = build_synthetic_library(
+            root / f"search-{label}", size, embedder, embedding_model=embedding_model
+        )
         build_s = time.perf_counter() - t
         try:
             vocab = _vocabulary(embedder)

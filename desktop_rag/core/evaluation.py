@@ -4,7 +4,13 @@ The corpus (corpus.jsonl) is indexed into a temporary library with the same chun
 embedder, FTS5 and USearch index as a user's documents; every query of a split
 (queries.jsonl, qrels/<split>.tsv) is searched by keyword alone, by meaning alone and by the
 hybrid search users get; a document scores as its best chunk. Metrics follow BEIR's
-pytrec_eval definitions: nDCG@10 (linear gains), Recall@10, Recall@100, MRR@10."""
+pytrec_eval definitions: nDCG@10 (linear gains), Recall@10, Recall@100, MRR@10.
+
+A reading-comprehension folder in the SQuAD/KorQuAD layout (articles.jsonl, questions.jsonl,
+split.json; ../shared/data/korquad_v1_dev_half) is read as a BEIR view: every paragraph is a
+document titled with its article, every answerable question a query judged relevant to its
+own paragraph (and to any paragraph with the very same text), and the split ("dev" or
+"test") chooses the questions by article."""
 
 from __future__ import annotations
 
@@ -46,10 +52,15 @@ class BeirDataset:
 
     @property
     def corpus_path(self) -> Path:
+        if not (self.root / "corpus.jsonl").exists() and (self.root / ARTICLES).exists():
+            return self.root / ARTICLES
         return self.root / "corpus.jsonl"
 
     def corpus(self) -> Iterator[TextRecord]:
         """The documents, in file order."""
+        if self.corpus_path.name == ARTICLES:
+            yield from _paragraph_records(self.corpus_path)
+            return
         with open(self.corpus_path, encoding="utf-8") as f:
             for line in f:
                 if line.strip():
@@ -59,13 +70,86 @@ class BeirDataset:
                     )
 
     def corpus_size(self) -> int:
+        if self.corpus_path.name == ARTICLES:
+            return sum(1 for _ in _paragraph_records(self.corpus_path))
         with open(self.corpus_path, encoding="utf-8") as f:
             return sum(1 for line in f if line.strip())
 
 
+# --- a reading-comprehension folder as a BEIR view ------------------------------------------------
+
+ARTICLES = "articles.jsonl"
+
+
+def _articles(path: Path) -> Iterator[dict[str, Any]]:
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                yield json.loads(line)
+
+
+def paragraph_id(article_number: int, paragraph_index: int) -> str:
+    """The document id of a paragraph: its article's place in the file and its own."""
+    return f"a{article_number:04d}-p{paragraph_index:03d}"
+
+
+def _paragraph_records(path: Path) -> Iterator[TextRecord]:
+    for n, article in enumerate(_articles(path)):
+        for i, text in enumerate(article.get("paragraphs") or []):
+            yield TextRecord(paragraph_id(n, i), str(article.get("title") or ""), str(text))
+
+
+def is_reading_set(root: Path) -> bool:
+    """A folder in the SQuAD/KorQuAD layout rather than BEIR's."""
+    return (root / ARTICLES).is_file() and not (root / "corpus.jsonl").exists()
+
+
+def load_reading_set(root: Path, split: str = "test") -> BeirDataset:
+    """A BEIR view of a SQuAD/KorQuAD folder: paragraphs as documents, the answerable
+    questions of `split`'s articles as queries, each judged relevant to its paragraph."""
+    for needed in (root / ARTICLES, root / "questions.jsonl", root / "split.json"):
+        if not needed.is_file():
+            raise UserError(
+                f"{needed} is missing: {root} is not a reading-comprehension set.",
+                "It holds articles.jsonl, questions.jsonl and split.json.",
+            )
+    splits = json.loads((root / "split.json").read_text("utf-8"))
+    if split not in set(splits.values()):
+        raise UserError(
+            f"{root} has no '{split}' split.",
+            f"Choose one of: {', '.join(sorted(set(splits.values())))}.",
+        )
+    number = {a.get("title"): n for n, a in enumerate(_articles(root / ARTICLES))}
+    # a few paragraphs appear twice, word for word: a question is answered by every copy
+    copies: dict[str, list[str]] = {}
+    for record in _paragraph_records(root / ARTICLES):
+        copies.setdefault(record.text, []).append(record.id)
+    same_text = {doc: ids for ids in copies.values() for doc in ids}
+    queries: dict[str, str] = {}
+    qrels: dict[str, dict[str, int]] = {}
+    with open(root / "questions.jsonl", encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            q = json.loads(line)
+            title = q.get("article_title")
+            if q.get("is_impossible") or splits.get(title) != split or title not in number:
+                continue
+            qid = str(q["id"])
+            queries[qid] = str(q["question"])
+            own = paragraph_id(number[title], int(q["paragraph_index"]))
+            qrels[qid] = dict.fromkeys(same_text.get(own, [own]), 1)
+    if not queries:
+        raise UserError(f"No answerable question of {root} is in the '{split}' split.")
+    return BeirDataset(root, split, queries, qrels)
+
+
 def load_beir(root: str | Path, split: str = "test") -> BeirDataset:
-    """Read a BEIR folder's queries and judgements for `split` (only judged queries count)."""
+    """Read a BEIR folder's queries and judgements for `split` (only judged queries count);
+    a SQuAD/KorQuAD folder is read as its BEIR view (`load_reading_set`)."""
     root = Path(root).expanduser()
+    if is_reading_set(root):
+        return load_reading_set(root, split)
     qrels_path = root / "qrels" / f"{split}.tsv"
     for needed in (root / "corpus.jsonl", root / "queries.jsonl", qrels_path):
         if not needed.is_file():
@@ -167,6 +251,7 @@ class EvalReport:
     search_ms: dict[str, float] = field(default_factory=dict)
     fusion: dict[str, Any] = field(default_factory=dict)
     reused_index: bool = False
+    model: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -178,6 +263,7 @@ class EvalReport:
             "ingest_seconds": round(self.ingest_seconds, 2),
             "embed_seconds": round(self.embed_seconds, 2),
             "reused_index": self.reused_index,
+            "model": self.model,
             "modes": {m: {k: round(v, 4) for k, v in s.items()} for m, s in self.modes.items()},
             "search_ms_per_query": {m: round(v, 2) for m, v in self.search_ms.items()},
             "fusion": self.fusion,
@@ -190,7 +276,8 @@ class EvalReport:
             f"{self.dataset} ({self.split}): {self.queries} queries, {self.documents} documents, "
             f"{self.chunks} chunks; ingest {self.ingest_seconds:.1f} s "
             f"({self.embed_seconds:.1f} s embedding)"
-            + (", measured when the reused index was built" if self.reused_index else ""),
+            + (", measured when the reused index was built" if self.reused_index else "")
+            + (f"; model {self.model}" if self.model else ""),
             head,
             "-" * len(head),
         ]
@@ -211,14 +298,21 @@ def build_index(
     folder: Path,
     progress: Callable[[Progress], None] | None = None,
     cancel: CancelToken | None = None,
+    embedding_model: str = "",
 ) -> tuple[Any, float, float]:
-    """Open the library in `folder`, indexing the corpus first if it is not there yet.
+    """Open the library in `folder`, indexing the corpus first if it is not there yet, with
+    `embedding_model` ('' the default, 'minilm', or a folder).
 
     Returns (library, ingest seconds, embedding seconds), as measured when it was built."""
     from desktop_rag.core.library import Library
 
     if (folder / "library.db").exists():
         lib = Library(folder)
+        try:
+            lib.check_model(embedding_model)
+        except UserError:
+            lib.close()
+            raise
         if lib.store.get_meta("beir_corpus") == str(dataset.corpus_path.resolve()):
             # reused: report the times it took when it was built
             ingest_s = float(lib.store.get_meta("beir_ingest_seconds") or 0.0)
@@ -227,7 +321,7 @@ def build_index(
         raise UserError(
             f"{folder} holds another index.", "Choose an empty folder or the same dataset."
         )
-    lib = Library.create_at(folder)
+    lib = Library.create_at(folder, embedding_model)
     try:
         report = ingest_records(
             lib,
@@ -288,6 +382,7 @@ def evaluate_beir(
     index_dir: str | Path | None = None,
     progress: Callable[[Progress], None] | None = None,
     cancel: CancelToken | None = None,
+    embedding_model: str = "",
 ) -> EvalReport:
     """Index a BEIR dataset (or reuse `index_dir`) and score each mode on `split`."""
     for mode in modes:
@@ -297,7 +392,7 @@ def evaluate_beir(
     with tempfile.TemporaryDirectory(prefix="desktop-rag-eval-") as tmp:
         folder = Path(index_dir).expanduser() if index_dir else Path(tmp) / "library"
         reused = (folder / "library.db").exists()
-        lib, ingest_s, embed_s = build_index(dataset, folder, progress, cancel)
+        lib, ingest_s, embed_s = build_index(dataset, folder, progress, cancel, embedding_model)
         try:
             stats = lib.store.stats()
             report = EvalReport(
@@ -310,6 +405,7 @@ def evaluate_beir(
                 embed_seconds=embed_s,
                 fusion=params.to_dict(),
                 reused_index=reused,
+                model=lib.embedding_model.id,
             )
             for mode in modes:
                 run, ms = rank_documents(lib, dataset.queries, mode, params, cancel=cancel)

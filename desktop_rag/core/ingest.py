@@ -278,7 +278,7 @@ class Ingestor:
         self.password = password
         self.embedder = library.embedder()
         self.chunker = Chunker(
-            self.embedder.count_tokens, self._token_offsets, max_tokens=self.embedder.max_tokens
+            self.embedder.count_tokens, self._token_offsets, max_tokens=self.embedder.chunk_tokens
         )
         self.report = IngestReport()
         self.progress = Progress(stage="ingest")
@@ -452,7 +452,7 @@ class Ingestor:
             for d in doc.drafts[doc.embedded : doc.embedded + n]
         ]
         t = time.monotonic()
-        doc.vectors.append(self.embedder.encode(texts))
+        doc.vectors.append(self.embedder.encode_passages(texts))
         self.report.embed_seconds += time.monotonic() - t
         doc.embedded += len(texts)
         self.progress.chunks_done += len(texts)

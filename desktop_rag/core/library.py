@@ -15,7 +15,8 @@ from typing import Any
 
 from desktop_rag.core import config
 from desktop_rag.core.embedding import (
-    BUNDLED_EMBEDDING_ID,
+    E5_ID,
+    MINILM_ID,
     Embedder,
     EmbeddingModel,
     embedder_for,
@@ -32,7 +33,8 @@ from desktop_rag.core.vectors import VectorIndex, remove_stale_temp_files
 log = logging.getLogger(__name__)
 
 DEFAULT_LIBRARY = "My documents"
-_KNOWN_DIMS = {BUNDLED_EMBEDDING_ID: 384}
+_KNOWN_DIMS = {MINILM_ID: 384, E5_ID: 384}
+_BUNDLED_IDS = (MINILM_ID, E5_ID)
 _CREATING = ".creating-"  # a library being built; renamed to its name once complete
 
 
@@ -192,7 +194,7 @@ class Library:
                     {
                         "embedding_model_id": model.id,
                         "embedding_model_path": (
-                            str(model.path) if model.id != BUNDLED_EMBEDDING_ID else ""
+                            str(model.path) if model.id not in _BUNDLED_IDS else ""
                         ),
                         "embedding_dim": str(dim),
                         "embedding_multilingual": "1" if model.multilingual else "0",
@@ -255,8 +257,8 @@ class Library:
     # --- the embedding model ---
 
     def _resolve_recorded_model(self, model_id: str) -> EmbeddingModel:
-        if model_id == BUNDLED_EMBEDDING_ID:
-            return resolve_embedding_model("")
+        if model_id in _BUNDLED_IDS:  # found where this installation keeps it
+            return resolve_embedding_model(model_id)
         recorded = self.store.get_meta("embedding_model_path") or model_id.removeprefix("local:")
         model = resolve_embedding_model(recorded)
         multilingual = self.store.get_meta("embedding_multilingual") == "1"

@@ -86,13 +86,10 @@ NOT_FOUND = {
     "en": "I could not find this in your documents.",
     "ko": "문서에서 이 내용을 찾을 수 없습니다.",
 }
-# A passage counts as relevant when the English model finds one of its sentences this close
-# in meaning to the question (all-MiniLM-L6-v2 cosine, calibrated on the tests' documents:
-# answerable questions, paraphrased too, scored 0.46-0.76; 15 unrelated ones 0.10-0.41)...
-MIN_DENSE = 0.45
-# ...or a little less close but holding most of the question's keywords; keywords alone
-# decide for scripts the embedding model cannot read.
-MIN_DENSE_WITH_KEYWORDS = 0.25
+# A passage counts as relevant when the embedding model finds one of its sentences close in
+# meaning to the question, or a little less close but holding most of the question's
+# keywords; the cosines depend on the model (EmbeddingModel.min_dense, .min_dense_with_keywords,
+# calibrated per model). Keywords alone decide for scripts the model cannot read.
 MIN_KEYWORD_COVERAGE = 0.6
 # Korean question words carry no topic (what, how, when, where, who, why, how many...).
 _KOREAN_QUESTION_WORDS = (
@@ -248,6 +245,7 @@ class Judged:
     hit: Hit
     relevant: bool
     sentences: list[tuple[int, int, float]]  # [start, end) in hit.text, score
+    focus_share: float = FOCUS_SHARE  # the model's own when scored by meaning
 
 
 def judge(hits: list[Hit], query: str, model: EmbeddingModel) -> list[Judged]:
@@ -263,17 +261,18 @@ def judge(hits: list[Hit], query: str, model: EmbeddingModel) -> list[Judged]:
             out.append(Judged(hit, relevant, scored))
         return out
     texts = [hit.text[a:b] for hit, hs in zip(hits, spans, strict=True) for a, b in hs]
-    vectors = embedder_for(model).encode([query, *texts], batch_size=64)
-    sims = iter((vectors[1:] @ vectors[0]).tolist())
+    embedder = embedder_for(model)
+    qvec = embedder.encode_query(query)
+    sims = iter((embedder.encode_passages(texts, batch_size=64) @ qvec).tolist())
     out = []
     for hit, hit_spans in zip(hits, spans, strict=True):
         scored = [(a, b, float(next(sims))) for a, b in hit_spans]
         best = max([hit.dense_score] + [sc for _, _, sc in scored])
-        relevant = best >= MIN_DENSE or (
-            best >= MIN_DENSE_WITH_KEYWORDS
+        relevant = best >= model.min_dense or (
+            best >= model.min_dense_with_keywords
             and keyword_coverage(query, hit.text) >= MIN_KEYWORD_COVERAGE
         )
-        out.append(Judged(hit, relevant, scored))
+        out.append(Judged(hit, relevant, scored, model.focus_share))
     return out
 
 
@@ -286,7 +285,7 @@ def focus_ranges(judged: Judged) -> list[list[int]]:
     return [
         [base + a, base + b]
         for a, b, score in judged.sentences
-        if score >= top * FOCUS_SHARE and score > 0
+        if score >= top * judged.focus_share and score > 0
     ]
 
 

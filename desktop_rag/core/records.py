@@ -66,7 +66,7 @@ def chunker_for(embedder: Embedder) -> Chunker:
         enc = embedder.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
         return [(int(a), int(b)) for a, b in enc["offset_mapping"]]
 
-    return Chunker(embedder.count_tokens, offsets, max_tokens=embedder.max_tokens)
+    return Chunker(embedder.count_tokens, offsets, max_tokens=embedder.chunk_tokens)
 
 
 def chunk_record(chunker: Chunker, record: TextRecord) -> tuple[str, list[ChunkDraft]]:
@@ -100,7 +100,9 @@ def ingest_records(
             for d in drafts
         ]
         t = time.monotonic()
-        vectors = embedder.encode(texts) if texts else np.zeros((0, embedder.dim), np.float32)
+        vectors = (
+            embedder.encode_passages(texts) if texts else np.zeros((0, embedder.dim), np.float32)
+        )
         report.embed_seconds += time.monotonic() - t
         start = 0
         for rec, page_text, drafts in prepared:

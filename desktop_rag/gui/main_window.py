@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 from desktop_rag import __version__
 from desktop_rag.core import qa
 from desktop_rag.core.config import Settings, data_dir
+from desktop_rag.core.embedding import E5_SOURCE
 from desktop_rag.core.errors import UserError
 from desktop_rag.core.guide import GUIDE_TITLE, ensure_guide_pdf, is_guide
 from desktop_rag.core.library import (
@@ -306,6 +307,38 @@ class MainWindow(QMainWindow):
         # what changed in the linked folders while the app was closed, then what changes now
         self.folder_sync.start(lib, [f["path"] for f in self.view_store.folders()])
         self.refresh_folders()
+        QTimer.singleShot(0, lambda: self._suggest_multilingual(lib))
+
+    def _suggest_multilingual(self, lib: Library) -> None:
+        """Offer once per library to re-embed one built with the English-only model of
+        earlier versions, when new libraries get the multilingual default."""
+        from desktop_rag.core.embedding import MINILM_ID, resolve_embedding_model
+
+        if self.library is not lib or lib.embedding_model.id != MINILM_ID:
+            return
+        if lib.name in self.settings.reembed_declined:
+            return
+        try:
+            wanted = resolve_embedding_model(self.settings.embedding_model)
+        except UserError:
+            return
+        if wanted.id == MINILM_ID:
+            return
+        answer = QMessageBox.question(
+            self,
+            self.tr("Search this library in every language?"),
+            self.tr(
+                "“{library}” was built with all-MiniLM-L6-v2, which understands English only: "
+                "Korean questions find only passages that share their words. Re-embed it with "
+                "{model} (about 100 languages)? Every document is read again, which takes "
+                "a while; if it is cancelled or fails, the library stays as it is."
+            ).format(library=lib.name, model=wanted.id),
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self._reembed(lib, self.settings.embedding_model)
+        else:
+            self.settings.reembed_declined.append(lib.name)
+            self.settings.save()
 
     def _warm_embedders(self, lib: Library) -> None:
         """Load each lane's embedding model now, in the background: its imports hold Python's
@@ -988,7 +1021,10 @@ class MainWindow(QMainWindow):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        name, model = lib.name, self.settings.embedding_model
+        self._reembed(lib, self.settings.embedding_model)
+
+    def _reembed(self, lib: Library, model: str) -> None:
+        name = lib.name
         self.cancel_ingest()
         self._drop_library_views()
 
@@ -1043,6 +1079,8 @@ class MainWindow(QMainWindow):
             + _html(self.tr("Answering model: {name}").format(name=model))
             + "<br>"
             + _html(self.tr("Embedding model: {name}").format(name=embedding))
+            + "<br>"
+            + _html(self.tr("Bundled embedding model: {source}").format(source=E5_SOURCE))
             + "<br>"
             + _html(self.tr("Data folder: {path}").format(path=data_dir()))
             + f"<br><br><b>{_html(self.tr(PRIVACY))}</b>",

@@ -28,7 +28,9 @@ from desktop_rag.gui.found_models import FoundModelsBox
 from desktop_rag.gui.messages import show_error
 from desktop_rag.gui.translation import system_language_name
 
-BUNDLED_EMBEDDING = QT_TRANSLATE_NOOP("SettingsDialog", "Bundled: all-MiniLM-L6-v2 (English)")
+BUNDLED_EMBEDDING = QT_TRANSLATE_NOOP(
+    "SettingsDialog", "Bundled: multilingual-e5-small (about 100 languages); or type minilm"
+)
 
 
 class SettingsDialog(QDialog):
@@ -61,7 +63,8 @@ class SettingsDialog(QDialog):
         emb_note = QLabel(
             self.tr(
                 "Used for new libraries. A library keeps the model it was built with; "
-                "using another one means re-embedding every document."
+                "using another one means re-embedding every document. “minilm” is the "
+                "bundled English-only all-MiniLM-L6-v2 of earlier versions."
             )
         )
         emb_note.setWordWrap(True)
