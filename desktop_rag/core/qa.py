@@ -289,58 +289,29 @@ def focus_ranges(judged: Judged) -> list[list[int]]:
     ]
 
 
-def best_sentences(judged: list[Judged], n: int) -> list[list[tuple[int, int, float]]]:
-    """The `n` sentences that best match the question across all hits (each counted once: hits
-    overlap), returned per hit in text order."""
+def sentence_sources(judged: list[Judged], n: int) -> list[Source]:
+    """The `n` sentences across the hits that best match the question, best first, each a
+    numbered source of its own: its chunk for opening, the sentence as what the model reads
+    and what the page highlights. A sentence two overlapping chunks share counts once."""
     ranked = sorted(
         ((score, i, a, b) for i, j in enumerate(judged) for a, b, score in j.sentences),
         key=lambda t: (-t[0], t[1], t[2]),
     )
-    chosen: list[list[tuple[int, int, float]]] = [[] for _ in judged]
+    out: list[Source] = []
     seen: set[str] = set()
-    for score, i, a, b in ranked:
-        key = " ".join(judged[i].hit.text[a:b].split()).lower()
-        if key in seen:
-            continue
-        seen.add(key)
-        chosen[i].append((a, b, score))
-        if len(seen) >= n:
-            break
-    return [sorted(c) for c in chosen]
-
-
-def sentence_sources(judged: list[Judged], n: int) -> list[Source]:
-    """The `n` best sentences across the hits, best first, each a numbered source of its own
-    (its chunk for opening, the sentence as what the model reads and the page highlights)."""
-    picks = best_sentences(judged, n)
-    ranked = sorted(
-        ((score, i, a, b) for i, p in enumerate(picks) for a, b, score in p),
-        key=lambda t: (-t[0], t[1], t[2]),
-    )
-    out = []
-    for number, (_, i, a, b) in enumerate(ranked, start=1):
+    for _, i, a, b in ranked:
         hit = judged[i].hit
-        source = Source.from_hit(number, hit)
-        source.excerpt = " ".join(hit.text[a:b].split())
+        text = " ".join(hit.text[a:b].split())
+        if text.lower() in seen:
+            continue
+        seen.add(text.lower())
+        source = Source.from_hit(len(out) + 1, hit)
+        source.excerpt = text
         source.focus = [[hit.char_start + a, hit.char_start + b]]
         out.append(source)
+        if len(out) >= n:
+            break
     return out
-
-
-def excerpt(judged: Judged, max_sentences: int, chosen: list | None = None) -> str:
-    """The chunk's best sentences (or `chosen` ones) in their original order, whole, gaps
-    marked with '…'."""
-    text = judged.hit.text
-    if chosen is None and len(judged.sentences) <= max_sentences:
-        return " ".join(text.split())
-    best = chosen if chosen is not None else sorted(judged.sentences, key=lambda s: -s[2])
-    best = sorted(best[:max_sentences] if chosen is None else best)
-    parts = []
-    for i, (a, b, _) in enumerate(best):
-        if i and a > best[i - 1][1] + 2:
-            parts.append("…")
-        parts.append(" ".join(text[a:b].split()))
-    return " ".join(parts)
 
 
 def language_of(text: str) -> str:
@@ -419,7 +390,6 @@ def answer(
     no_model_reason: str = "",
     refusal_threshold: float | None = None,
     evidence_sentences: int | None = None,
-    evidence_mode: str = "grouped",
 ) -> Answer:
     """Answer `question` from the library. With no generator, return the best passages.
 
@@ -461,14 +431,9 @@ def answer(
     if generator is not None and evidence_sentences:
         # a small model reads the question's best sentences only: it loses a fact in a long
         # passage, and every token it reads delays the first word of the answer
-        if evidence_mode == "sentences":
-            sources = sentence_sources(judged, evidence_sentences)
-        else:
-            picks = best_sentences(judged, evidence_sentences)
-            kept = [(s, j, p) for s, j, p in zip(sources, judged, picks, strict=True) if p]
-            sources = [replace(s, number=n) for n, (s, _, _) in enumerate(kept, start=1)]
-            for source, (_, j, p) in zip(sources, kept, strict=True):
-                source.excerpt = excerpt(j, len(p), p)
+        # (as sources of their own, best first: on SQuAD dev, Qwen2.5-Coder-1.5B answered 61%
+        # of the answerable questions so, against 54% with them grouped by passage)
+        sources = sentence_sources(judged, evidence_sentences)
     if generator is None:
         return Answer(
             question,

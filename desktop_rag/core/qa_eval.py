@@ -202,9 +202,17 @@ def token_f1(answer: str, golds: Sequence[str]) -> float:
 
 
 def same_language(question: str, answer: str) -> bool:
-    """The answer is written in the question's script (Korean for Korean, Latin for English)."""
+    """The answer is written in the question's script (Korean for Korean, Latin for English).
+    A name alone (three words at most, such as "LKe") belongs to no language, and a Korean
+    sentence may quote an English name: a fifth of its letters in Hangul make it Korean."""
     text = _CITATION.sub(" ", answer)
-    return textnorm.script_of(text) == textnorm.script_of(question)
+    if len(text.split()) <= 3 or textnorm.script_of(text) == textnorm.script_of(question):
+        return True
+    if textnorm.script_of(question) != "hangul":
+        return False
+    letters = [ch for ch in text if ch.isalpha()]
+    hangul = sum(1 for ch in letters if "\uac00" <= ch <= "\ud7af")
+    return bool(letters) and hangul / len(letters) >= 0.2
 
 
 # --- running it --------------------------------------------------------------------------------

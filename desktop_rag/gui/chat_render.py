@@ -84,7 +84,7 @@ def exchange_markdown(
         )
         parts += ["", f"**{plain(label)}**", ""]
         for s in shown:
-            snippet = " ".join(s["text"].split())
+            snippet = " ".join((s.get("excerpt") or s["text"]).split())
             snippet = snippet[:180] + ("…" if len(snippet) > 180 else "")
             parts.append(
                 f"- [\\[{s['number']}\\] {plain(s['title'])}, {plain(_page(s['page']))}]"
