@@ -33,7 +33,9 @@ def test_the_answer_language_follows_the_script():
     assert not same_language("누가 배를 만들었나요?", "Noah built the ark before the flood [1].")
     assert same_language("Who built the ark?", "Noah [1].")
     assert same_language("회사 이름은?", "LKe [1]")  # a name belongs to no language
-    assert same_language("어디에서 일했나?", "물가관리청(Office of Price Administration)입니다 [1].")
+    assert same_language(
+        "어디에서 일했나?", "물가관리청(Office of Price Administration)입니다 [1]."
+    )
 
 
 def _write_set(root: Path) -> Path:

@@ -146,15 +146,17 @@ def test_the_watcher_reports_a_copied_and_a_deleted_file(tmp_path: Path, corpus:
 
 
 def test_a_library_from_before_linked_folders_is_migrated(tmp_path: Path):
-    from desktop_rag.core.store import SCHEMA_VERSION
+    from desktop_rag.core.store import _MIGRATIONS, SCHEMA_VERSION
 
     with Library.create("Old") as lib:
         db = lib.db_path
-    conn = sqlite3.connect(db)
-    conn.executescript(
-        "DROP TABLE folders; ALTER TABLE documents DROP COLUMN failed_state; "
-        "PRAGMA user_version = 1;"
-    )
+        meta = dict(lib.store.conn.execute("SELECT key, value FROM meta"))
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    conn = sqlite3.connect(db)  # the library as the first version wrote it
+    conn.executescript(_MIGRATIONS[1] + "PRAGMA user_version = 1;")
+    conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", meta.items())
+    conn.commit()
     conn.close()
     with Library.open("Old", readonly=True) as old:
         assert old.linked_folders() == []  # read-only: not migrated, still readable

@@ -52,6 +52,7 @@ class Settings:
     threads: int = 0  # 0: physical cores
     context_size: int = 4096
     debug_logging: bool = False
+    language: str = ""  # the window's: "" follows the system, else "en" or "ko"
     # libraries whose owner said no to re-embedding them with the multilingual default
     reembed_declined: list[str] = dataclasses.field(default_factory=list)
 

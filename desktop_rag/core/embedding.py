@@ -389,13 +389,17 @@ def _half_word_embeddings(st: Any) -> None:
     table.register_forward_hook(lambda _module, _inputs, out: out.float())
 
 
-_local = threading.local()
+# Embedders by OS thread, not in a threading.local: a Qt worker thread gets a fresh Python
+# thread state for each task it runs, and with it an empty threading.local, so the model it
+# loaded for one task was gone (and loaded again, holding Python's lock) for the next.
+_embedders: dict[tuple[int, str], Embedder] = {}
+_embedders_lock = threading.Lock()
 
 
 def embedder_for(model: EmbeddingModel) -> Embedder:
     """This thread's Embedder for `model`, created on first use and kept warm."""
-    cache: dict[str, Embedder] = getattr(_local, "cache", None) or {}
-    _local.cache = cache
-    if model.id not in cache:
-        cache[model.id] = Embedder(model)
-    return cache[model.id]
+    key = (threading.get_ident(), model.id)
+    with _embedders_lock:
+        if key not in _embedders:
+            _embedders[key] = Embedder(model)
+        return _embedders[key]

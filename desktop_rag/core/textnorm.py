@@ -100,8 +100,11 @@ def fts_text(text: str) -> str:
 def fts_query(query: str) -> str:
     """An FTS5 MATCH expression that ORs the query's terms, treated like documents' text.
 
-    A single CJK character cannot form a bigram, so it matches as a prefix of one."""
+    A single CJK character cannot form a bigram, so it matches as a prefix of one; but only
+    in a query with fewer than two bigrams of its own: beside them, such a prefix matches
+    far more than it means ("일" of "일 년", one year, matched "일러" of "보일러", boiler)."""
     terms: list[str] = []
+    singles: list[str] = []
     seen: set[str] = set()
     text = unicodedata.normalize("NFKC", query).lower()
     for run_or_word in _WORD.findall(text):
@@ -117,8 +120,13 @@ def fts_query(query: str) -> str:
             if term in STOPWORDS or term in seen or term == "_":
                 continue
             seen.add(term)
-            single_cjk = len(term) == 1 and _CJK_CHAR.match(term)
-            terms.append(f'"{term}"*' if single_cjk else f'"{term}"')
+            if len(term) == 1 and _CJK_CHAR.match(term):
+                singles.append(f'"{term}"*')
+            else:
+                terms.append(f'"{term}"')
+    bigrams = sum(1 for t in terms if _CJK_CHAR.match(t[1]))
+    if bigrams < 2:
+        terms += singles
     return " OR ".join(terms[:MAX_QUERY_TERMS])
 
 

@@ -397,6 +397,14 @@
         <translation>desktop-rag 정보(&amp;A)</translation>
     </message>
     <message>
+        <source>Search this library in every language?</source>
+        <translation>이 라이브러리를 모든 언어로 검색할까요?</translation>
+    </message>
+    <message>
+        <source>“{library}” was built with all-MiniLM-L6-v2, which understands English only: Korean questions find only passages that share their words. Re-embed it with {model} (about 100 languages)? Every document is read again, which takes a while; if it is cancelled or fails, the library stays as it is.</source>
+        <translation>“{library}”은(는) 영어만 이해하는 all-MiniLM-L6-v2로 만들어졌습니다. 한국어 질문은 같은 낱말이 들어 있는 구절만 찾습니다. {model}(약 100개 언어)로 다시 임베딩할까요? 모든 문서를 다시 읽으므로 시간이 걸립니다. 취소되거나 실패하면 라이브러리는 그대로 남습니다.</translation>
+    </message>
+    <message>
         <source>New library</source>
         <translation>새 서재</translation>
     </message>
@@ -593,6 +601,10 @@
         <translation>임베딩 모델: {name}</translation>
     </message>
     <message>
+        <source>Bundled embedding model: {source}</source>
+        <translation>포함된 임베딩 모델: {source}</translation>
+    </message>
+    <message>
         <source>Data folder: {path}</source>
         <translation>데이터 폴더: {path}</translation>
     </message>
@@ -675,10 +687,6 @@
 <context>
     <name>SettingsDialog</name>
     <message>
-        <source>Bundled: all-MiniLM-L6-v2 (English)</source>
-        <translation>기본 제공: all-MiniLM-L6-v2 (영어)</translation>
-    </message>
-    <message>
         <source>Settings</source>
         <translation>설정</translation>
     </message>
@@ -691,8 +699,12 @@
         <translation>폴더…</translation>
     </message>
     <message>
-        <source>Used for new libraries. A library keeps the model it was built with; using another one means re-embedding every document.</source>
-        <translation>새 서재에 쓰입니다. 서재는 만들 때 쓴 모델을 계속 씁니다. 다른 모델을 쓰려면 모든 문서를 다시 임베딩해야 합니다.</translation>
+        <source>Bundled: multilingual-e5-small (about 100 languages); or type minilm</source>
+        <translation>포함된 모델: multilingual-e5-small(약 100개 언어). minilm을 입력할 수도 있습니다</translation>
+    </message>
+    <message>
+        <source>Used for new libraries. A library keeps the model it was built with; using another one means re-embedding every document. “minilm” is the bundled English-only all-MiniLM-L6-v2 of earlier versions.</source>
+        <translation>새 라이브러리에 쓰입니다. 라이브러리는 만들어진 모델을 계속 쓰며, 다른 모델을 쓰려면 모든 문서를 다시 임베딩해야 합니다. “minilm”은 이전 버전에 포함된 영어 전용 all-MiniLM-L6-v2입니다.</translation>
     </message>
     <message>
         <source>automatic (physical cores)</source>
