@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -62,6 +63,14 @@ def steps(run_, pdf: Path, work: Path, env: dict[str, str]) -> list[str]:
     out = run_("--version")
     if out is None or "version" not in out.stdout:
         failures.append("--version printed no version")
+
+    # the bundle's llama.cpp: runtime dispatch with a baseline x86-64 variant, never AMX
+    out = run_("--version", "--verbose")
+    text = out.stdout if out is not None else ""
+    if "runtime dispatch" not in text or "AMX" in text:
+        failures.append(f"the bundled llama.cpp is not the portable build: {text[-400:]}")
+    elif platform.machine().lower() in ("x86_64", "amd64") and " x64" not in text:
+        failures.append("the bundled llama.cpp has no baseline x86-64 variant")
 
     out = run_("models", "list", "--json")
     if out is None or not any(m.get("bundled") for m in _json(out.stdout) or []):
