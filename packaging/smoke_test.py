@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -61,7 +62,7 @@ def steps(run_, pdf: Path, work: Path, env: dict[str, str]) -> list[str]:
     failures: list[str] = []
 
     out = run_("--version")
-    if out is None or "version" not in out.stdout:
+    if out is None or not re.match(r"desktop-rag \d", out.stdout):
         failures.append("--version printed no version")
 
     # the bundle's llama.cpp: runtime dispatch with a baseline x86-64 variant, never AMX

@@ -111,8 +111,10 @@ _KOREAN_QUESTION_WORDS = (
 FOLLOW_UP_WORDS = 6
 # The model's marker for "the sources do not say", and how likely it must be to begin its reply
 # with it for the refusal to stand; below that it gives its best answer, which the app checks.
+# Per language, tuned on the dev splits: 0.5 on SQuAD 2.0 (it refuses unanswerable questions
+# there); on KorQuAD, where every question is answerable, 0.5 refused 14% of them, 0.7 1%.
 _MARKER = "NOT FOUND"
-REFUSAL_THRESHOLD = 0.5
+REFUSAL_THRESHOLD = {"en": 0.5, "ko": 0.7}
 # An answer counts as found in the documents when at least this share of what it adds to the
 # question (its words the question lacks) stands in a source.
 MIN_GROUNDED = 0.5
@@ -394,7 +396,8 @@ def answer(
     """Answer `question` from the library. With no generator, return the best passages.
 
     `refusal_threshold`: how likely the model must be to say the sources lack the answer for
-    its refusal to stand (default REFUSAL_THRESHOLD; above 1, it always answers).
+    its refusal to stand (default REFUSAL_THRESHOLD of the question's language; above 1, it
+    always answers).
 
     `previous`: the sources of the chat's last answer; a follow-up gives them to the model
     first, exactly as before, so the model's cache of them is reused (a sooner first token)."""
@@ -467,7 +470,7 @@ def answer(
     timings["prompt"] = time.monotonic() - t
     stream = _RefusalFilter(on_text)
     try:
-        threshold = REFUSAL_THRESHOLD if refusal_threshold is None else refusal_threshold
+        threshold = REFUSAL_THRESHOLD[lang] if refusal_threshold is None else refusal_threshold
         gen = generator.stream_chat(
             messages, stream, cancel, max_answer_tokens, temperature,
             refusal=(_MARKER, threshold),
