@@ -41,6 +41,12 @@ CMAKE_ARGS = [
 REMOVED_VARIANTS = re.compile(r"^\s*ggml_add_cpu_backend_variant\(sapphirerapids\b.*$", re.M)
 RECIPE_VERSION = "1"  # bump when this script changes what it builds
 MARKER = "desktop-rag-build.txt"
+# run in a fresh interpreter: this one may have imported the build that was just replaced
+CHECK = (
+    "import sys; from desktop_rag.core.llama_runtime import check; problems = check(); "
+    "[print(f'llama.cpp build: {p}', file=sys.stderr) for p in problems]; "
+    "sys.exit(1 if problems else 0)"
+)
 
 
 def pinned_source() -> tuple[str, list[str]]:
@@ -138,7 +144,7 @@ def main() -> None:
         assert lib is not None
         (lib / MARKER).write_text(key + "\n", encoding="utf-8")
     # the installed build must be the portable one, whatever happened above
-    subprocess.run([sys.executable, "-m", "desktop_rag.core.llama_runtime", "--check"], check=True)
+    subprocess.run([sys.executable, "-c", CHECK], check=True)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ zen4, ...). Each reports a score for the CPU it runs on (0 when the CPU lacks wh
 we load the best one. The Sapphire Rapids variant is never built or loaded: its AMX kernel
 segfaults (llama.cpp#20824), and the AVX-512 variants are as good for models this size.
 
-Runs in the model's process (see llm_process); `desktop-rag --version --verbose` and
-`python -m desktop_rag.core.llama_runtime --check` report what a build uses."""
+Runs in the model's process (see llm_process); `desktop-rag --version --verbose` reports
+what a build uses, and `check()` what is wrong with it (run by scripts/build_llama.py)."""
 
 from __future__ import annotations
 
@@ -225,14 +225,3 @@ def check() -> list[str]:
     ):
         problems.append("no baseline x86-64 variant: older CPUs could not run it")
     return problems
-
-
-if __name__ == "__main__":  # `python -m desktop_rag.core.llama_runtime [--check]`
-    import json
-
-    if "--check" in sys.argv:
-        issues = check()
-        for issue in issues:
-            print(f"llama.cpp build: {issue}", file=sys.stderr)
-        sys.exit(1 if issues else 0)
-    print(json.dumps(build_info().to_dict(), indent=2))
