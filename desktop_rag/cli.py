@@ -20,6 +20,10 @@ log = logging.getLogger("desktop_rag.cli")
 
 EXIT_USER_ERROR = 1
 EXIT_SOME_FILES_FAILED = 3
+EMBEDDING_MODEL_HELP = (
+    "'e5' (multilingual-e5-small), 'minilm' (all-MiniLM-L6-v2, English only) or a local "
+    "sentence-transformers folder; by default the library chooses from its first document."
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -205,12 +209,13 @@ def libraries_list(as_json: bool = False) -> None:
     for r in rows:
         click.echo(
             f"{r['name']}\t{r['documents']} documents, {r['pages']} pages, {r['chunks']} chunks"
+            f"\t{r['embedding_model']}"
         )
 
 
 @libraries.command("create")
 @click.argument("name")
-@click.option("--embedding-model", default="", help="A local sentence-transformers folder.")
+@click.option("--embedding-model", default="", help=EMBEDDING_MODEL_HELP)
 @_friendly
 def libraries_create(name: str, embedding_model: str) -> None:
     """Create an empty library."""
@@ -257,6 +262,24 @@ def libraries_delete(name: str, yes: bool) -> None:
     click.echo(f"deleted library '{name}'")
 
 
+@libraries.command("reembed")
+@click.argument("name")
+@click.option("--embedding-model", required=True, help=EMBEDDING_MODEL_HELP)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@_friendly
+def libraries_reembed(name: str, embedding_model: str, quiet: bool) -> None:
+    """Rebuild a library with another embedding model: every file is read again. The library
+    stays as it is until the new one is complete."""
+    from desktop_rag.core.library import rebuild_with_model
+
+    progress, close_bar = _progress_bar(quiet)
+    try:
+        rebuild_with_model(name, embedding_model, progress=progress)
+    finally:
+        close_bar()
+    click.echo(f"re-embedded library '{name}'")
+
+
 # --- ingest and search ---------------------------------------------------------------------------
 
 
@@ -264,7 +287,7 @@ def libraries_delete(name: str, yes: bool) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--library", "-l", "library_name", help="Library name (default: the current one).")
 @click.option("--password", default=None, help="Password for protected PDFs.")
-@click.option("--embedding-model", default="", help="For a new library: a local model folder.")
+@click.option("--embedding-model", default="", help="For a new library: " + EMBEDDING_MODEL_HELP)
 @click.option("--remove-missing", is_flag=True, help="Also drop documents whose file is gone.")
 @click.option(
     "--sync",
@@ -305,13 +328,24 @@ def ingest(
                 outcomes = [o for r in reports for o in r.outcomes()]
                 summary = "; ".join(r.summary() for r in reports)
                 failed = any(r.ingest.failed for r in reports)
+                other = [p for r in reports if r.ingest for p in r.ingest.other_language]
             else:
                 report = lib.ingest(paths, progress=progress, password=password)
                 outcomes, summary, failed = report.outcomes, report.summary(), bool(report.failed)
+                other = report.other_language
         finally:
             close_bar()
         removed = lib.remove_missing() if remove_missing else []
     _print_outcomes(outcomes)
+    if other:
+        click.echo(
+            f"note: {Path(other[0]).name}"
+            + (f" and {len(other) - 1} more" if len(other) > 1 else "")
+            + f" not in English, but '{name}' reads English only (all-MiniLM-L6-v2): they are"
+            " found by their words, not by meaning. To search them by meaning: "
+            f"desktop-rag libraries reembed '{name}' --embedding-model e5",
+            err=True,
+        )
     for path in removed:
         click.echo(f"removed: {path} (file is gone)", err=True)
     click.echo(f"{name}: {summary}")
@@ -801,8 +835,9 @@ def models_default(name: str) -> None:
 @click.option(
     "--embedding-model",
     default="",
-    help="--beir: the index's embedding model: the default (multilingual-e5-small), 'minilm' "
-    "(all-MiniLM-L6-v2), or a sentence-transformers folder.",
+    help="--beir: the index's embedding model (default: chosen by the corpus's language, as "
+    "for a new library): 'e5' (multilingual-e5-small), 'minilm' (all-MiniLM-L6-v2), or a "
+    "sentence-transformers folder.",
 )
 @click.option(
     "--index-dir",
@@ -923,8 +958,9 @@ def _eval_qa(
 @click.option(
     "--embedding-model",
     default="",
-    help="Embedding model for ingest and search: the default (multilingual-e5-small), "
-    "'minilm' (all-MiniLM-L6-v2), or a sentence-transformers folder.",
+    help="Embedding model for ingest and search (default: as a new library chooses for "
+    "ingest, multilingual-e5-small for search): 'e5', 'minilm', or a sentence-transformers "
+    "folder.",
 )
 @_friendly
 def bench(quick: bool, as_json: bool, only: tuple[str, ...], embedding_model: str) -> None:

@@ -53,3 +53,19 @@ def test_ingest_reports_failed_files_and_exits_non_zero(tmp_path: Path, isolated
     assert proc.returncode == 3
     assert "failed:" in proc.stderr and "broken.pdf" in proc.stderr
     assert "1 added, 1 failed" in proc.stdout
+
+
+def test_a_korean_file_in_an_english_library_is_noted_and_reembedding_fixes_it(
+    tmp_path: Path, isolated_home: Path
+):
+    english = docgen.fifty_page_pdf(tmp_path / "manual.pdf")
+    korean = docgen.korean_pdf(tmp_path / "rules.pdf")
+    run("ingest", str(english), "--library", "Docs", home=isolated_home)
+    out = run("ingest", str(korean), "--library", "Docs", home=isolated_home)
+    assert "rules.pdf not in English, but 'Docs' reads English only" in out.stderr
+    assert "desktop-rag libraries reembed 'Docs' --embedding-model e5" in out.stderr
+    run("libraries", "reembed", "Docs", "--embedding-model", "e5", "-q", home=isolated_home)
+    out = run("libraries", "list", "--json", home=isolated_home)
+    assert json.loads(out.stdout)[0]["embedding_model"] == "intfloat/multilingual-e5-small"
+    out = run("search", "비밀번호", "--library", "Docs", "--json", home=isolated_home)
+    assert json.loads(out.stdout)[0]["path"].endswith("rules.pdf")

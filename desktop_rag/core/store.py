@@ -435,6 +435,22 @@ class Store:
         rows = self.conn.execute("SELECT id FROM chunks ORDER BY id").fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.uint64, count=len(rows))
 
+    def replace_embeddings(
+        self, ids: Sequence[int], vectors: np.ndarray, meta: dict[str, str]
+    ) -> None:
+        """New embeddings for these chunks and the meta that names their model, together."""
+        blobs = np.asarray(vectors, dtype=np.float16)
+        with self.transaction() as c:
+            c.executemany(
+                "UPDATE chunks SET embedding = ? WHERE id = ?",
+                [(blobs[n].tobytes(), int(i)) for n, i in enumerate(ids)],
+            )
+            c.executemany(
+                "INSERT INTO meta(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                list(meta.items()),
+            )
+
     def embeddings_for(self, ids: Sequence[int], dim: int) -> np.ndarray:
         """Embeddings of the given chunk ids, in that order, as float16 rows."""
         out = np.zeros((len(ids), dim), dtype=np.float16)

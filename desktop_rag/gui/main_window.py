@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         self._ask_state = _AskState()
         self._ask_task: Task | None = None
         self._ingest_tasks: list[Task] = []
+        self._warm_model = ""  # the embedding model the lanes were last warmed with
         self._indexing_path = ""
         self._last_doc_refresh = 0.0
         self._summary: QDialog | None = None
@@ -258,7 +259,7 @@ class MainWindow(QMainWindow):
             first_run[0] = not names
             if create or not names:
                 return Library.create(
-                    name if create else self._default_library_name(), self.settings.embedding_model
+                    name if create else self._default_library_name(), self._new_library_model()
                 )
             return Library.open(names[0])
 
@@ -287,6 +288,17 @@ class MainWindow(QMainWindow):
 
         self.ask_lane.submit(close_reader, name="close-reader")
 
+    def _new_library_model(self) -> str:
+        """The embedding model a new library gets: the one chosen in Settings; else, while
+        the window speaks Korean, the multilingual one (questions will be Korean, whatever
+        the documents); else the library chooses from its first document."""
+        from desktop_rag.core.embedding import E5_ID
+        from desktop_rag.gui.translation import ui_language
+
+        if self.settings.embedding_model:
+            return self.settings.embedding_model
+        return "auto" if ui_language(self.settings.language) == "en" else E5_ID
+
     def _default_library_name(self) -> str:
         """The first library's name, in the window's language (the core's DEFAULT_LIBRARY)."""
         return self.tr(DEFAULT_LIBRARY_NAME)
@@ -309,33 +321,39 @@ class MainWindow(QMainWindow):
         self.refresh_folders()
         QTimer.singleShot(0, lambda: self._suggest_multilingual(lib))
 
-    def _suggest_multilingual(self, lib: Library) -> None:
-        """Offer once per library to re-embed one built with the English-only model of
-        earlier versions, when new libraries get the multilingual default."""
-        from desktop_rag.core.embedding import MINILM_ID, resolve_embedding_model
+    def _suggest_multilingual(self, lib: Library, other_language: list[str] | None = None) -> None:
+        """Offer once per library to re-embed with the multilingual model one that reads
+        English only: one built by an earlier version (on opening it), or one that chose
+        MiniLM for its English documents and was just given a document in another language."""
+        from desktop_rag.core.embedding import E5_ID, MINILM_ID
 
         if self.library is not lib or lib.embedding_model.id != MINILM_ID:
             return
-        if lib.name in self.settings.reembed_declined:
-            return
-        try:
-            wanted = resolve_embedding_model(self.settings.embedding_model)
-        except UserError:
-            return
-        if wanted.id == MINILM_ID:
-            return
+        if lib.name in self.settings.reembed_declined or self.settings.embedding_model:
+            return  # declined, or the user chose the models themselves
+        if other_language is None and lib.store.get_meta("embedding_choice") is not None:
+            return  # on opening, only libraries of earlier versions
+        why = (
+            self.tr(
+                "“{document}” is not in English, and this library was set up for English."
+            ).format(document=Path(other_language[0]).name)
+            + " "
+            if other_language
+            else ""
+        )
         answer = QMessageBox.question(
             self,
             self.tr("Search this library in every language?"),
-            self.tr(
+            why
+            + self.tr(
                 "“{library}” was built with all-MiniLM-L6-v2, which understands English only: "
                 "Korean questions find only passages that share their words. Re-embed it with "
                 "{model} (about 100 languages)? Every document is read again, which takes "
                 "a while; if it is cancelled or fails, the library stays as it is."
-            ).format(library=lib.name, model=wanted.id),
+            ).format(library=lib.name, model=E5_ID),
         )
         if answer == QMessageBox.StandardButton.Yes:
-            self._reembed(lib, self.settings.embedding_model)
+            self._reembed(lib, E5_ID)
         else:
             self.settings.reembed_declined.append(lib.name)
             self.settings.save()
@@ -345,6 +363,7 @@ class MainWindow(QMainWindow):
         lock for long stretches, which would make the first drop or question stutter."""
         from desktop_rag.core.embedding import embedder_for
 
+        self._warm_model = lib.embedding_model.id
         self.index_lane.submit(
             lambda _t: lib.embedder().dim, on_done=_freeze_loaded_objects, name="warm-index"
         )
@@ -409,6 +428,7 @@ class MainWindow(QMainWindow):
         self._drop_library_views()
 
         default_name = self._default_library_name()
+        model = self._new_library_model()
 
         def work(_task: Task) -> Library:
             lib.close()
@@ -416,7 +436,7 @@ class MainWindow(QMainWindow):
             remaining = list_libraries()
             if remaining:
                 return Library.open(remaining[0])
-            return Library.create(default_name)
+            return Library.create(default_name, model)
 
         self.index_lane.submit(
             work, on_result=self._library_opened, on_error=self._error_and_reopen(name)
@@ -545,6 +565,11 @@ class MainWindow(QMainWindow):
             self.refresh_documents()
 
     def _ingest_done(self, report: Any) -> None:
+        lib = self.library
+        if lib is not None and lib.embedding_model.id != self._warm_model:
+            self._warm_embedders(lib)  # the first document chose the library's model
+        if lib is not None and report.other_language:
+            self._suggest_multilingual(lib, report.other_language)
         self._indexing_path = ""
         self.refresh_documents()
         self.refresh_folders(rewatch=True)
@@ -1008,8 +1033,8 @@ class MainWindow(QMainWindow):
         except UserError as exc:
             show_error(self, exc)
             return
-        if wanted.id == lib.embedding_model.id:
-            return
+        if not self.settings.embedding_model or wanted.id == lib.embedding_model.id:
+            return  # automatic: each library keeps the model its documents chose
         answer = QMessageBox.question(
             self,
             self.tr("Embedding model changed"),

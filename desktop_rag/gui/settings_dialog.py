@@ -29,7 +29,8 @@ from desktop_rag.gui.messages import show_error
 from desktop_rag.gui.translation import system_language_name
 
 BUNDLED_EMBEDDING = QT_TRANSLATE_NOOP(
-    "SettingsDialog", "Bundled: multilingual-e5-small (about 100 languages); or type minilm"
+    "SettingsDialog",
+    "Automatic: each library chooses from its documents",
 )
 
 
@@ -62,9 +63,12 @@ class SettingsDialog(QDialog):
         emb_row.addWidget(pick)
         emb_note = QLabel(
             self.tr(
-                "Used for new libraries. A library keeps the model it was built with; "
-                "using another one means re-embedding every document. “minilm” is the "
-                "bundled English-only all-MiniLM-L6-v2 of earlier versions."
+                "Used for new libraries. Left empty, a library takes the model that reads its "
+                "first document best: the English-only all-MiniLM-L6-v2 for English, "
+                "multilingual-e5-small (about 100 languages) for any other language, and for "
+                "every library while the window speaks Korean. Type “minilm” or “e5” to fix "
+                "one. A library keeps its model; using another one means re-embedding every "
+                "document."
             )
         )
         emb_note.setWordWrap(True)

@@ -397,6 +397,10 @@
         <translation>desktop-rag 정보(&amp;A)</translation>
     </message>
     <message>
+        <source>“{document}” is not in English, and this library was set up for English.</source>
+        <translation>“{document}”은(는) 영어 문서가 아닌데, 이 라이브러리는 영어용으로 만들어졌습니다.</translation>
+    </message>
+    <message>
         <source>Search this library in every language?</source>
         <translation>이 라이브러리를 모든 언어로 검색할까요?</translation>
     </message>
@@ -699,12 +703,12 @@
         <translation>폴더…</translation>
     </message>
     <message>
-        <source>Bundled: multilingual-e5-small (about 100 languages); or type minilm</source>
-        <translation>포함된 모델: multilingual-e5-small(약 100개 언어). minilm을 입력할 수도 있습니다</translation>
+        <source>Automatic: each library chooses from its documents</source>
+        <translation>자동: 라이브러리마다 문서에 맞춰 고릅니다</translation>
     </message>
     <message>
-        <source>Used for new libraries. A library keeps the model it was built with; using another one means re-embedding every document. “minilm” is the bundled English-only all-MiniLM-L6-v2 of earlier versions.</source>
-        <translation>새 라이브러리에 쓰입니다. 라이브러리는 만들어진 모델을 계속 쓰며, 다른 모델을 쓰려면 모든 문서를 다시 임베딩해야 합니다. “minilm”은 이전 버전에 포함된 영어 전용 all-MiniLM-L6-v2입니다.</translation>
+        <source>Used for new libraries. Left empty, a library takes the model that reads its first document best: the English-only all-MiniLM-L6-v2 for English, multilingual-e5-small (about 100 languages) for any other language, and for every library while the window speaks Korean. Type “minilm” or “e5” to fix one. A library keeps its model; using another one means re-embedding every document.</source>
+        <translation>새 라이브러리에 쓰입니다. 비워 두면 라이브러리가 첫 문서를 가장 잘 읽는 모델을 고릅니다: 영어에는 영어 전용 all-MiniLM-L6-v2, 다른 언어에는 multilingual-e5-small(약 100개 언어)이며, 창이 한국어일 때는 모든 라이브러리에 multilingual-e5-small을 씁니다. 하나로 정하려면 “minilm” 또는 “e5”를 입력하세요. 라이브러리는 만들어진 모델을 계속 쓰며, 다른 모델을 쓰려면 모든 문서를 다시 임베딩해야 합니다.</translation>
     </message>
     <message>
         <source>automatic (physical cores)</source>
