@@ -193,6 +193,8 @@ def test_drop_ingests_files_and_reports_the_corrupt_one(window, docs: Path, qtbo
     assert statuses["Field Notes of Many Trades"] == "ready"
     assert statuses["회사 규정"] == "ready"
     assert statuses["broken"] == "failed"
+    # English first, then Korean in the same batch: the library ends with the multilingual model
+    assert window.library.embedding_model.id == "intfloat/multilingual-e5-small"
     summary = window._summary
     assert summary is not None and summary.isVisible() and not summary.isModal()
     assert "broken.pdf" in summary.text.toPlainText()
@@ -474,6 +476,36 @@ def _highlight_pixels(viewer) -> tuple[int, int]:
 
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def test_a_korean_file_in_an_english_library_brings_an_offer_to_reembed(
+    window, docs: Path, tmp_path: Path, qtbot, monkeypatch
+):
+    from PySide6.QtWidgets import QMessageBox
+
+    asked: list[str] = []
+
+    def decline(_parent, _title, text, *args):
+        asked.append(text)
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", decline)
+    home = window.library.name
+    window._open_library("English notes", create=True)
+    qtbot.waitUntil(lambda: window.library is not None, timeout=60_000)
+    window.ingest([str(docs / "field-notes.pdf")])
+    qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=300_000)
+    assert window.library.embedding_model.id == "sentence-transformers/all-MiniLM-L6-v2"
+    assert not asked  # an English library of this version is not nagged
+    window.ingest([str(docs / "rules.pdf")])
+    qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=300_000)
+    qtbot.waitUntil(lambda: bool(asked), timeout=10_000)
+    assert "“rules.pdf” is not in English" in asked[0]
+    assert "English notes" in window.settings.reembed_declined  # asked once, not again
+    window._open_library(home)
+    qtbot.waitUntil(
+        lambda: window.library is not None and window.library.name == home, timeout=60_000
+    )
 
 
 def test_quit_during_ingestion_cancels_cleanly_and_loses_nothing(window, tmp_path: Path, qtbot):

@@ -148,3 +148,21 @@ def test_without_a_model_the_best_passages_are_returned(shared_library: Library)
     assert result.status == "no_model"
     assert result.text.startswith("No language model is installed. The most relevant passages:")
     assert result.sources[0].page == 12
+
+
+def test_evidence_sentences_weigh_the_questions_keywords_beside_meaning():
+    from desktop_rag.core.retrieval import Hit
+
+    text = (
+        "The bridge opened to traffic in spring. Its main span is 412 metres long. "
+        "Tolls are paid at the north end."
+    )
+    hit = Hit(1, 1, "Bridges", "/b.pdf", "pdf", 1, 0, len(text), text, [], 1.0)
+    near, exact, other = (0, 39), (40, 73), (74, len(text))
+    judged = [qa.Judged(hit, True, [(*near, 0.80), (*exact, 0.78), (*other, 0.50)])]
+    by_meaning = qa.sentence_sources(judged, 1)
+    assert by_meaning[0].excerpt.startswith("The bridge opened")
+    question = "How long is the main span of the bridge?"
+    both = qa.sentence_sources(judged, 2, question)
+    assert both[0].excerpt.startswith("Its main span") and both[0].number == 1
+    assert [s.excerpt[:3] for s in both] == ["Its", "The"]  # meaning still counts most

@@ -121,6 +121,11 @@ MIN_GROUNDED = 0.5
 # Models this small lose the fact in a long passage: they read each source's best sentences.
 SMALL_MODEL_BYTES = 1_500_000_000
 EVIDENCE_SENTENCES = 6  # sentences a small model reads, the best across the relevant hits
+# How much the question's keywords in a sentence count beside its meaning when choosing those
+# sentences (cosines min-max scaled over the candidates). On 300 answerable dev questions each,
+# the gold answer was among the six for SQuAD 0.910 -> 0.933 (MiniLM), 0.920 -> 0.920 (e5),
+# KorQuAD 0.937 -> 0.957 (e5) at 0.3 (0.2 and 0.5 within 0.01).
+EVIDENCE_KEYWORD_WEIGHT = 0.3
 FOCUS_SHARE = 0.85  # sentences this close to the best one are highlighted with it
 _FOLLOW_UP = re.compile(
     r"^(and|but|also|what about|how about|then|so|그럼|그리고|그러면|또|그건|그것)\b", re.I
@@ -291,12 +296,27 @@ def focus_ranges(judged: Judged) -> list[list[int]]:
     ]
 
 
-def sentence_sources(judged: list[Judged], n: int) -> list[Source]:
-    """The `n` sentences across the hits that best match the question, best first, each a
-    numbered source of its own: its chunk for opening, the sentence as what the model reads
-    and what the page highlights. A sentence two overlapping chunks share counts once."""
+def sentence_sources(judged: list[Judged], n: int, query: str = "") -> list[Source]:
+    """The `n` sentences across the hits that best match the question `query`, best first,
+    each a numbered source of its own: its chunk for opening, the sentence as what the model
+    reads and what the page highlights. A sentence two overlapping chunks share counts once.
+    Matching is by meaning (the judged scores, scaled) and by the share of the question's
+    keywords the sentence holds (EVIDENCE_KEYWORD_WEIGHT)."""
+    scores = [score for j in judged for _, _, score in j.sentences]
+    low = min(scores, default=0.0)
+    span = (max(scores, default=0.0) - low) or 1.0
+    w = EVIDENCE_KEYWORD_WEIGHT if query else 0.0
+
+    def mixed(j: Judged, a: int, b: int, score: float) -> float:
+        keywords = keyword_coverage(query, j.hit.text[a:b]) if w else 0.0
+        return (1 - w) * (score - low) / span + w * keywords
+
     ranked = sorted(
-        ((score, i, a, b) for i, j in enumerate(judged) for a, b, score in j.sentences),
+        (
+            (mixed(j, a, b, score), i, a, b)
+            for i, j in enumerate(judged)
+            for a, b, score in j.sentences
+        ),
         key=lambda t: (-t[0], t[1], t[2]),
     )
     out: list[Source] = []
@@ -436,7 +456,7 @@ def answer(
         # passage, and every token it reads delays the first word of the answer
         # (as sources of their own, best first: on SQuAD dev, Qwen2.5-Coder-1.5B answered 61%
         # of the answerable questions so, against 54% with them grouped by passage)
-        sources = sentence_sources(judged, evidence_sentences)
+        sources = sentence_sources(judged, evidence_sentences, query)
     if generator is None:
         return Answer(
             question,

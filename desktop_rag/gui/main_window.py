@@ -331,7 +331,8 @@ class MainWindow(QMainWindow):
             return
         if lib.name in self.settings.reembed_declined or self.settings.embedding_model:
             return  # declined, or the user chose the models themselves
-        if other_language is None and lib.store.get_meta("embedding_choice") is not None:
+        store = self.view_store  # the window's own connection to the library
+        if other_language is None and (store is None or store.get_meta("embedding_choice")):
             return  # on opening, only libraries of earlier versions
         why = (
             self.tr(
@@ -569,7 +570,8 @@ class MainWindow(QMainWindow):
         if lib is not None and lib.embedding_model.id != self._warm_model:
             self._warm_embedders(lib)  # the first document chose the library's model
         if lib is not None and report.other_language:
-            self._suggest_multilingual(lib, report.other_language)
+            other = list(report.other_language)  # asked once the window shows the outcome
+            QTimer.singleShot(0, lambda: self._suggest_multilingual(lib, other))
         self._indexing_path = ""
         self.refresh_documents()
         self.refresh_folders(rewatch=True)
