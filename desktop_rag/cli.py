@@ -340,9 +340,9 @@ def ingest(
     if other:
         click.echo(
             f"note: {Path(other[0]).name}"
-            + (f" and {len(other) - 1} more" if len(other) > 1 else "")
-            + f" not in English, but '{name}' reads English only (all-MiniLM-L6-v2): they are"
-            " found by their words, not by meaning. To search them by meaning: "
+            + (f" and {len(other) - 1} more are" if len(other) > 1 else " is")
+            + f" not in English, but '{name}' reads English only (all-MiniLM-L6-v2): found by"
+            " their words, not by their meaning. To search them by meaning too: "
             f"desktop-rag libraries reembed '{name}' --embedding-model e5",
             err=True,
         )

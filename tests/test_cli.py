@@ -62,7 +62,7 @@ def test_a_korean_file_in_an_english_library_is_noted_and_reembedding_fixes_it(
     korean = docgen.korean_pdf(tmp_path / "rules.pdf")
     run("ingest", str(english), "--library", "Docs", home=isolated_home)
     out = run("ingest", str(korean), "--library", "Docs", home=isolated_home)
-    assert "rules.pdf not in English, but 'Docs' reads English only" in out.stderr
+    assert "rules.pdf is not in English, but 'Docs' reads English only" in out.stderr
     assert "desktop-rag libraries reembed 'Docs' --embedding-model e5" in out.stderr
     run("libraries", "reembed", "Docs", "--embedding-model", "e5", "-q", home=isolated_home)
     out = run("libraries", "list", "--json", home=isolated_home)

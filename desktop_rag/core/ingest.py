@@ -283,7 +283,7 @@ class Ingestor:
         self.password = password
         self._use_model()
         self._choosing = library.chooses_model  # until the first document's text is read
-        self._chose_english = False  # this batch gave the library an English-only model
+        self._chose_english = False  # this batch chose an English-only model for the library
         self._pending: list[ParsedPage] = []  # its pages read so far
         self.report = IngestReport()
         self.progress = Progress(stage="ingest")
@@ -474,7 +474,7 @@ class Ingestor:
         self._choosing = False
         if self.lib.settle_model(language_sample(p.text for p in pages)):
             self._use_model()
-            self._chose_english = not self.lib.embedding_model.multilingual
+        self._chose_english = not self.lib.embedding_model.multilingual
         self._add_pages(doc, pages)
 
     def _unsettle_if_not_english(self, doc: _Document) -> None:
