@@ -477,11 +477,9 @@ class Ingestor:
         self._chose_english = not self.lib.embedding_model.multilingual
         self._add_pages(doc, pages)
 
-    def _unsettle_if_not_english(self, doc: _Document) -> None:
+    def _unsettle(self, doc: _Document) -> None:
         """A document in another language among the first ones: what is stored so far is
         embedded again with the multilingual default, this one too, and so is the rest."""
-        if not (self._chose_english and _other_language(doc.pages)):
-            return
         self._chose_english = False
         log.info("%s is not in English: the library takes the multilingual model", doc.job.path)
         self.lib.reembed_stored("", self.cancel)
@@ -515,7 +513,11 @@ class Ingestor:
                 )
             self._failed(job, err)
             return
-        self._unsettle_if_not_english(doc)
+        # a document the library's English-only model cannot read
+        other = not self.lib.embedding_model.multilingual and _other_language(doc.pages)
+        if other and self._chose_english:
+            self._unsettle(doc)
+            other = False
         while doc.embedded < len(doc.drafts):
             self._embed(doc, EMBED_BATCH)
         state: _FileState = job.context
@@ -569,7 +571,7 @@ class Ingestor:
         self.report.pages += len(doc.pages)
         self.report.chunks += len(chunks)
         self.report.ocr_pages += doc.ocr_pages
-        if not self.lib.embedding_model.multilingual and _other_language(doc.pages):
+        if other:
             self.report.other_language.append(str(job.path))
         self._file_done(job)
         if time.monotonic() - self._last_save > SAVE_EVERY_S:

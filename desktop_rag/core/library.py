@@ -134,6 +134,14 @@ def delete_library(name: str) -> None:
         shutil.rmtree(path)
 
 
+def _model_meta(model: EmbeddingModel) -> dict[str, str]:
+    """What the store records of the model its vectors come from."""
+    return {
+        "embedding_model_id": model.id,
+        "embedding_multilingual": "1" if model.multilingual else "0",
+    }
+
+
 def _remove_abandoned_creations(root: Path) -> None:
     """Delete half-built libraries left by a crash during `Library.create`."""
     for folder in root.glob(f"{_CREATING}*"):
@@ -200,12 +208,11 @@ class Library:
                 checkpoint("library-created")
                 store.set_meta(
                     {
-                        "embedding_model_id": model.id,
+                        **_model_meta(model),
                         "embedding_model_path": (
                             str(model.path) if model.id not in _BUNDLED_IDS else ""
                         ),
                         "embedding_dim": str(dim),
-                        "embedding_multilingual": "1" if model.multilingual else "0",
                         "embedding_choice": "auto" if auto else "chosen",
                     }
                 )
@@ -294,7 +301,11 @@ class Library:
 
         if self.store.get_meta("embedding_choice") != "auto":
             return False
-        return all(is_guide(d["path"]) for d in self.store.documents() if d["status"] == "ready")
+        # the guide is one document: of any two, one is the user's
+        ready = self.store.conn.execute(
+            "SELECT path FROM documents WHERE status = 'ready' LIMIT 2"
+        ).fetchall()
+        return all(is_guide(path) for (path,) in ready)
 
     def settle_model(self, sample: str) -> bool:
         """Choose the model for the library's first document from a sample of its text:
@@ -341,14 +352,7 @@ class Library:
         # on leaves the store's vectors, old or new, and an index made from them
         with contextlib.suppress(FileNotFoundError):
             self.vectors.path.unlink()
-        self.store.replace_embeddings(
-            ids,
-            vectors,
-            {
-                "embedding_model_id": model.id,
-                "embedding_multilingual": "1" if model.multilingual else "0",
-            },
-        )
+        self.store.replace_embeddings(ids, vectors, _model_meta(model))
         self.embedding_model = model
         self.vectors.reset()
         self.vectors.add(ids, vectors)

@@ -229,11 +229,7 @@ class Store:
 
     def set_meta(self, values: dict[str, str]) -> None:
         with self.transaction() as c:
-            c.executemany(
-                "INSERT INTO meta(key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                list(values.items()),
-            )
+            _upsert_meta(c, values)
 
     # --- documents ------------------------------------------------------------------------
 
@@ -445,11 +441,7 @@ class Store:
                 "UPDATE chunks SET embedding = ? WHERE id = ?",
                 [(blobs[n].tobytes(), int(i)) for n, i in enumerate(ids)],
             )
-            c.executemany(
-                "INSERT INTO meta(key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                list(meta.items()),
-            )
+            _upsert_meta(c, meta)
 
     def embeddings_for(self, ids: Sequence[int], dim: int) -> np.ndarray:
         """Embeddings of the given chunk ids, in that order, as float16 rows."""
@@ -625,6 +617,14 @@ class Store:
             "SELECT count(*), coalesce(sum(page_count), 0) FROM documents WHERE status = 'ready'"
         ).fetchone()
         return {"documents": int(docs), "pages": int(pages), "chunks": self.chunk_count()}
+
+
+def _upsert_meta(c: sqlite3.Connection, values: dict[str, str]) -> None:
+    c.executemany(
+        "INSERT INTO meta(key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        list(values.items()),
+    )
 
 
 def _create_private(path: Path) -> None:
