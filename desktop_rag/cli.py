@@ -601,6 +601,10 @@ def ask(
             click.echo(result.text)
     elif result.status != "answered" or result.text:
         click.echo(result.text)
+    if result.status == "answered" and result.quotes:
+        click.echo("\nYour document says:")
+        for q in result.quotes:
+            click.echo(f"  “{q.text}” [{q.number}] {q.title}, p. {q.page}")
     if result.status == "answered" and result.cited:
         by_model = {n for s in result.sentences if not s.inferred for n in s.cited}
         added = {n for s in result.sentences if s.inferred for n in s.cited} - by_model

@@ -39,6 +39,7 @@ def cited_numbers(text: str, n_sources: int) -> list[int]:
 
 _WORD = re.compile(r"\d+|[^\W\d_]+", re.UNICODE)  # "1598년에" is a number and a word
 _HANGUL = re.compile(r"^[\uac00-\ud7af]+$")
+_COMPOUND = re.compile(r"\b[^\W\d_]+(?:-[^\W\d_]+)+\b")
 # Particles and endings glued to Korean words: "노아입니다" is the word "노아" as an answer.
 _KO_ENDINGS = sorted(
     [
@@ -139,6 +140,8 @@ def _terms(text: str) -> set[str]:
             out.update(textnorm.fts_text(word).split())
         elif len(word) >= 2:
             out.add(word[:6] if word.isascii() and word.isalpha() else word)
+    # a compound names a thing of its own: "RAG-Token" answers a question about "tokens"
+    out.update(m.group() for m in _COMPOUND.finditer(text))
     return out
 
 

@@ -90,8 +90,16 @@ def exchanges_from_messages(messages: Iterable[Mapping[str, Any]]) -> list[Excha
                 "model": meta.get("model", ""),
                 "sources": sources,
                 "cited": [s["number"] for s in sources if s.get("cited")],
+                "quotes": meta.get("quotes") or [],
             }
     return out
+
+
+def shown_quotes(answer: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The document's sentences quoted under an answer (answered ones only)."""
+    if answer.get("status", "answered") != "answered":
+        return []
+    return list(answer.get("quotes") or [])
 
 
 def shown_sources(answer: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -176,6 +184,8 @@ def to_markdown(exchanges: Sequence[Exchange], info: ExportInfo) -> str:
         lines += [f"{top} Question {i}" if several else f"{top} Question", "", _md(ex.question)]
         lines += ["", f"{mid if several else top} Answer", ""]
         lines.append(_md(_answer_text(answer)) or "*(no answer)*")
+        for q in shown_quotes(answer):
+            lines += ["", f"> “{_md(q['text'])}” \\[{q['number']}\\], page {q['page']}"]
         if answer.get("status") == "cancelled":
             lines += ["", "*The answer was stopped before it was complete.*"]
         if answer.get("note"):
@@ -258,6 +268,11 @@ def to_pdf(
         body.append(f"<p>{_h(ex.question)}</p>")
         body.append(f"<{answer_level}>Answer</{answer_level}>")
         body.append(f"<p>{_h(_answer_text(answer)) or '<i>(no answer)</i>'}</p>")
+        for q in shown_quotes(answer):
+            body.append(
+                f"<blockquote>“{_h(q['text'])}” [{int(q['number'])}], page {int(q['page'])}"
+                "</blockquote>"
+            )
         if answer.get("status") == "cancelled":
             body.append('<p class="note">The answer was stopped before it was complete.</p>')
         if answer.get("note"):

@@ -10,13 +10,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Protocol
 
-from desktop_rag.core import textnorm
+from desktop_rag.core import sentences, textnorm
 from desktop_rag.core.citations import (
     SentenceSupport,
     attribute,
     cited_numbers,
     news_support,
-    sentence_spans,
+    support,
 )
 from desktop_rag.core.embedding import EmbeddingModel, embedder_for
 from desktop_rag.core.errors import Cancelled, UserError
@@ -183,6 +183,18 @@ class Source:
 
 
 @dataclass
+class Quote:
+    """A whole sentence of a source that answers the question, shown under the answer."""
+
+    number: int  # the source it is quoted from
+    title: str
+    path: str
+    page: int
+    text: str
+    focus: list[int]  # [start, end) in the page text: what the viewer highlights
+
+
+@dataclass
 class Answer:
     """The result of a question: text, its sources, what it cites, and how long it took."""
 
@@ -200,6 +212,7 @@ class Answer:
     chat_id: int | None = None
     message_id: int | None = None
     checks: dict[str, float] = field(default_factory=dict)  # how the answer was judged
+    quotes: list[Quote] = field(default_factory=list)  # the document's sentences that answer it
 
     @property
     def citations(self) -> list[Source]:
@@ -209,6 +222,7 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["citations"] = [asdict(s) for s in self.citations]
+        d["quotes"] = [{"document": q.title, **asdict(q)} for q in self.quotes]
         return d
 
 
@@ -259,7 +273,7 @@ def judge(hits: list[Hit], query: str, model: EmbeddingModel) -> list[Judged]:
     """Score each hit and its sentences against the question: by meaning, sentence by sentence,
     when the embedding model reads the query's language (a fact in a long chunk is diluted in
     the chunk's vector but stands out on its own), else by the share of keywords."""
-    spans = [[(a, b) for a, b in sentence_spans(h.text) if b - a > 3] for h in hits]
+    spans = [[(a, b) for a, b in sentences.units(h.text) if b - a > 3] for h in hits]
     if vector_weight_for(query, model) <= 0:
         out = []
         for hit, hit_spans in zip(hits, spans, strict=True):
@@ -319,21 +333,73 @@ def sentence_sources(judged: list[Judged], n: int, query: str = "") -> list[Sour
         ),
         key=lambda t: (-t[0], t[1], t[2]),
     )
+    kind = question_kind(query)
     out: list[Source] = []
     seen: set[str] = set()
     for _, i, a, b in ranked:
         hit = judged[i].hit
-        text = " ".join(hit.text[a:b].split())
+        text = sentences.clean(hit.text[a:b])
         if text.lower() in seen:
             continue
         seen.add(text.lower())
+        lo, hi = _window(judged[i], a, b, kind)
         source = Source.from_hit(len(out) + 1, hit)
-        source.excerpt = text
+        source.excerpt = sentences.without_references(sentences.clean(hit.text[lo:hi]))
+        for c, d, _score in judged[i].sentences:
+            if lo <= c and d <= hi:
+                seen.add(sentences.clean(hit.text[c:d]).lower())
         source.focus = [[hit.char_start + a, hit.char_start + b]]
         out.append(source)
         if len(out) >= n:
             break
     return out
+
+
+_WHY_HOW = re.compile(
+    r"^\s*(?:why|how|explain|describe|compare)\b|\b(?:differ|difference|compared?|versus|vs\.?|"
+    r"advantages?|reasons?|purpose|kinds|types|steps)\b|왜|어떻게|차이|비교|이유|장점|단점|방법|과정",
+    re.I,
+)
+_NUMERIC = re.compile(
+    r"\bhow (?:many|much|long|large|big|high|old)\b|\b(?:percent(?:age)?|number of|amount|"
+    r"total|rate|ratio|score|size|price|cost|revenue|income|in what year|which year)\b|"
+    r"몇|얼마|비율|금액|수치",
+    re.I,
+)
+_ANAPHOR = re.compile(r"^(?:it|its|this|these|they|their|such|that|those|he|she|both|"
+                      r"이는|이것|그|이러한|그러나|또한|따라서)\b", re.I)  # fmt: skip
+
+
+def question_kind(question: str) -> str:
+    """What evidence the question needs: "explain" (why/how/compare: the passage around the
+    best sentence), "number" (table rows or figures), or "fact" (a sentence)."""
+    if _WHY_HOW.search(question):
+        return "explain"
+    if _NUMERIC.search(question):
+        return "number"
+    return "fact"
+
+
+def _window(judged: Judged, a: int, b: int, kind: str) -> tuple[int, int]:
+    """The best unit [a, b) widened to its neighbours within the chunk: the sentence before
+    when this one leans on it ("It ...", a short line), the one after for an explanation, a
+    table row with the rows around it."""
+    units = [(c, d) for c, d, _ in judged.sentences]
+    at = next((k for k, (c, _) in enumerate(units) if c == a), None)
+    if at is None:
+        return a, b
+    text = judged.hit.text
+    lo, hi = at, at
+    unit = sentences.clean(text[a:b])
+    lean = bool(_ANAPHOR.match(unit)) or len(unit.split()) < 8 or unit.endswith(":")
+    if kind == "explain":
+        lo, hi = at - 1, at + 1
+    elif kind == "number":
+        lo, hi = (at - 1, at + 1) if sentences.is_row(unit) else (at - lean, at)
+    else:
+        lo, hi = at - lean, at + (unit.endswith(":") or len(unit.split()) < 5)
+    lo, hi = max(lo, 0), min(hi, len(units) - 1)
+    return units[lo][0], units[hi][1]
 
 
 def language_of(text: str) -> str:
@@ -503,7 +569,7 @@ def answer(
     timings["first_token"] = gen.time_to_first_token
     timings["tokens_per_second"] = gen.tokens_per_second
     timings["tokens"] = float(gen.tokens)
-    result = finish(question, gen.text, sources, lang)
+    result = finish(question, gen.text, sources, lang, cut=gen.finish_reason == "length")
     if gen.refusal_probability is not None:
         result.checks["refusal_probability"] = round(gen.refusal_probability, 4)
     if gen.finish_reason == "cancelled" and result.status == "answered":
@@ -512,11 +578,12 @@ def answer(
     return result
 
 
-def finish(question: str, text: str, sources: list[Source], lang: str) -> Answer:
+def finish(question: str, text: str, sources: list[Source], lang: str, cut: bool = False) -> Answer:
     """The model's text as the user's answer: a refusal, or an answer whose new facts stand in
     no source, becomes "not found" (with the passages, for the user to judge); otherwise every
-    sentence a source backs carries its citation."""
-    text = text.strip()
+    sentence a source backs carries its citation, and the sources' sentences that answer it
+    are quoted. `cut`: the model ran out of tokens (its last, unfinished sentence is dropped)."""
+    text = whole_answer(text, cut)
     if not text or _REFUSAL.search(text):
         return Answer(
             question, NOT_FOUND[lang], "not_found", sources,
@@ -535,10 +602,69 @@ def finish(question: str, text: str, sources: list[Source], lang: str) -> Answer
             question, NOT_FOUND[lang], "not_found", sources, sentences=sentences, checks=checks,
             note=f"The model answered \"{shown[:300]}\", but your documents do not say so.",
         )  # fmt: skip
+    quotes = choose_quotes(text, question, sources, cited)
+    if not cited and quotes:  # the quoted source is the one the answer stands on
+        cited = [quotes[0].number]
+        text = _cite_at_end(text, cited[0])
     return Answer(question, text, "answered", sources, cited, unsupported=not cited,
-                  sentences=sentences, checks=checks,
+                  sentences=sentences, checks=checks, quotes=quotes,
                   note="" if cited else "The answer cites none of your documents: "
                   "treat it with care.")  # fmt: skip
+
+
+_DANGLING_CITE = re.compile(r"\s*\[[\d,;\s–-]*$")
+MAX_QUOTES = 3
+
+
+def whole_answer(text: str, cut: bool = False) -> str:
+    """The model's text without a citation left open at its end ("... encoder ["), and, when it
+    was cut off, without its unfinished last sentence."""
+    text = _DANGLING_CITE.sub("", text.strip()).rstrip()
+    if cut:
+        ends = list(re.finditer(r"[.!?。！？](?:\s*\[\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\])*", text))
+        if ends and ends[-1].end() < len(text):
+            text = text[: ends[-1].end()]
+    return text
+
+
+def _cite_at_end(text: str, number: int) -> str:
+    m = re.search(r"[.!?。！？]+$", text)
+    at = m.start() if m else len(text)
+    return f"{text[:at]} [{number}]{text[at:]}"
+
+
+def choose_quotes(text: str, question: str, sources: list[Source], cited: list[int]) -> list[Quote]:
+    """One to three whole sentences of the sources that state the answer `text`: the cited
+    sources' sentences scored by how much of the answer they hold (and of the question), best
+    first; another is added only when it holds a part of the answer the ones before lack."""
+    from desktop_rag.core.citations import question_coverage
+
+    pool = [s for s in sources if s.number in cited] or sources[:1]
+    scored: list[tuple[float, Source, int, int]] = []
+    for source in pool:
+        lo, hi = source.focus[0] if source.focus else (source.char_start, source.char_end)
+        for a, b in sentences.units(source.text):
+            unit = source.text[a:b]
+            if len(unit.split()) < 3:
+                continue
+            start, end = source.char_start + a, source.char_start + b
+            score = 0.6 * support(text, unit) + 0.4 * question_coverage(question, unit)
+            if start < hi and end > lo:
+                score += 0.1  # what the model read
+            scored.append((score, source, start, end))
+    scored.sort(key=lambda t: -t[0])
+    out: list[Quote] = []
+    covered = ""
+    for score, source, start, end in scored:
+        if len(out) >= MAX_QUOTES or (out and score < 0.7 * scored[0][0]):
+            break
+        unit = source.text[start - source.char_start : end - source.char_start]
+        if out and support(text, covered + " " + unit) <= support(text, covered) + 1e-9:
+            continue  # adds nothing of the answer the quotes before lack
+        covered += " " + unit
+        out.append(Quote(source.number, source.title, source.path, source.page,
+                         sentences.clean(unit), [start, end]))  # fmt: skip
+    return out
 
 
 class _RefusalFilter:
@@ -612,6 +738,7 @@ def save_exchange(store: Store, chat_id: int | None, result: Answer) -> Answer:
         "note": result.note,
         "model": result.model,
         "timings": result.timings,
+        "quotes": [asdict(q) for q in result.quotes],
     }
     result.chat_id = chat_id
     result.message_id = store.add_message(chat_id, "assistant", result.text, sources, meta)

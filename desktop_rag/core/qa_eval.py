@@ -50,6 +50,8 @@ class QAItem:
     document: str  # article title, or PDF stem
     paragraph: int | None = None  # article sets
     pages: list[int] = field(default_factory=list)  # PDF sets, 1-based
+    key_terms: list[list[str]] = field(default_factory=list)  # each group: alternatives
+    kind: str = ""  # factoid, definition, why_how, ... (sets that label their questions)
 
 
 @dataclass
@@ -76,7 +78,7 @@ def load_qa_set(root: str | Path, split: str = "test", limit: int = 0, seed: int
     if (root / "articles.jsonl").is_file():
         qa_set = _article_set(root, rows, split)
     elif (root / "pdfs").is_dir():
-        qa_set = _pdf_set(root, rows)
+        qa_set = _pdf_set(root, rows, split)
     else:
         raise UserError(f"{root} has questions but neither articles.jsonl nor pdfs/.")
     if limit and limit < len(qa_set.items):
@@ -116,9 +118,21 @@ def _article_set(root: Path, rows: list[dict[str, Any]], split: str) -> QASet:
     return QASet(root.name, root, "articles", items, articles=articles)
 
 
-def _pdf_set(root: Path, rows: list[dict[str, Any]]) -> QASet:
+def _pdf_set(root: Path, rows: list[dict[str, Any]], split: str) -> QASet:
+    """A folder of PDFs; with split.json ({pdf stem: dev|test}) its questions and PDFs are
+    those of `split` (a split by document), else all of them."""
+    splits: dict[str, str] = {}
+    if (root / "split.json").is_file():
+        splits = json.loads((root / "split.json").read_text(encoding="utf-8"))
+        if split != "all" and split not in set(splits.values()):
+            raise UserError(
+                f"{root.name} has no '{split}' split.",
+                f"Choose from: {', '.join(sorted(set(splits.values())))}.",
+            )
     items = []
     for r in rows:
+        if splits and split != "all" and splits.get(str(r["doc_name"])) != split:
+            continue
         pages = sorted(
             {int(e["evidence_page_num"]) + 1 for e in r.get("evidence") or [] if e.get("doc_name")}
         )
@@ -127,12 +141,17 @@ def _pdf_set(root: Path, rows: list[dict[str, Any]]) -> QASet:
                 id=str(r.get("financebench_id") or r.get("id")),
                 question=str(r["question"]),
                 answers=[str(r["answer"])] if r.get("answer") else [],
-                impossible=False,
+                impossible=bool(r.get("is_impossible")),
                 document=str(r["doc_name"]),
                 pages=pages,
+                key_terms=[[str(a) for a in group] for group in r.get("key_terms") or []],
+                kind=str(r.get("type") or ""),
             )
         )
-    return QASet(root.name, root, "pdfs", items, pdfs=sorted((root / "pdfs").glob("*.pdf")))
+    pdfs = sorted((root / "pdfs").glob("*.pdf"))
+    if splits and split != "all":  # the split's documents, all of them (unanswerable ones too)
+        pdfs = [p for p in pdfs if splits.get(p.stem) == split]
+    return QASet(root.name, root, "pdfs", items, pdfs=pdfs)
 
 
 def article_record(title: str, paragraphs: list[str]) -> TextRecord:
@@ -178,6 +197,19 @@ def contains_answer(answer: str, golds: Sequence[str]) -> bool:
         if textnorm.script_of(gold) == "hangul" and want.replace(" ", "") in got.replace(" ", ""):
             return True
     return False
+
+
+def has_key_terms(answer: str, groups: Sequence[Sequence[str]]) -> bool:
+    """Every group of key terms has one of its alternatives in the answer."""
+    return bool(groups) and all(contains_answer(answer, group) for group in groups)
+
+
+def is_right(answer: str, item: QAItem) -> bool:
+    """Right as a reader would judge it: all key terms when the set names them, else a gold
+    answer contained in it."""
+    if item.key_terms:
+        return has_key_terms(answer, item.key_terms)
+    return contains_answer(answer, item.answers)
 
 
 def _tokens(text: str) -> list[str]:
@@ -235,6 +267,9 @@ class QAOutcome:
     cited: list[dict[str, Any]] = field(default_factory=list)
     checks: dict[str, float] = field(default_factory=dict)
     note: str = ""
+    quotes: list[dict[str, Any]] = field(default_factory=list)
+    quotes_right: bool = False  # the quoted sentences hold the answer
+    kind: str = ""
 
 
 @dataclass
@@ -263,6 +298,9 @@ class QAReport:
             "accuracy": share(answerable, lambda o: o.correct),
             "token_f1": statistics.fmean(o.f1 for o in answerable) if answerable else None,
             "cites_gold": share(answerable, lambda o: o.cites_gold),
+            "right_and_cited": share(answerable, lambda o: o.correct and o.cites_gold),
+            "quote_shown": share(answered, lambda o: bool(o.quotes)),
+            "quotes_right": share(answerable, lambda o: o.quotes_right),
             "false_refusals": share(answerable, lambda o: o.status == "not_found"),
             "refused_unanswerable": share(impossible, lambda o: o.status == "not_found"),
             "in_question_language": share(self.outcomes, lambda o: o.in_language),
@@ -297,9 +335,12 @@ class QAReport:
             ("  answer contains the gold answer", pct(s["accuracy"])),
             ("  token F1", "-" if s["token_f1"] is None else f"{s['token_f1']:.3f}"),
             ("  cites the gold passage", pct(s["cites_gold"])),
+            ("  right and citing the gold passage", pct(s["right_and_cited"])),
+            ("  the quotes hold the answer", pct(s["quotes_right"])),
             ("  refused (false refusals)", pct(s["false_refusals"])),
             ("unanswerable questions", str(s["unanswerable"])),
             ("  refused", pct(s["refused_unanswerable"])),
+            ("answered with a quote", pct(s["quote_shown"])),
             ("answers in the question's language", pct(s["in_question_language"])),
             ("time to first token, median", sec(s["median_first_token_s"])),
             ("time to the full answer, median", sec(s["median_answer_s"])),
@@ -309,6 +350,12 @@ class QAReport:
             f"{self.dataset} ({self.split}): {self.questions} questions, model {self.model}; "
             f"{self.documents} documents, {self.chunks} chunks, ingest {self.ingest_seconds:.0f} s"
         )
+        kinds = sorted({o.kind for o in self.outcomes if o.kind and not o.impossible})
+        for kind in kinds:  # sets that label their questions: how each kind fares
+            some = [o for o in self.outcomes if o.kind == kind and not o.impossible]
+            right = sum(o.correct for o in some) / len(some)
+            rows.append((f"  right, {kind} ({len(some)})", pct(right)))
+        width = max(len(r[0]) for r in rows) + 2
         return "\n".join([head, *(f"{name:<{width}}{value:>10}" for name, value in rows)])
 
 
@@ -433,7 +480,7 @@ def _ask(lib: Any, qa_set: QASet, item: QAItem, generator: Any, options: dict) -
         impossible=item.impossible,
         status=result.status,
         answer=result.text,
-        correct=answered and contains_answer(result.text, item.answers),
+        correct=answered and is_right(result.text, item),
         f1=token_f1(result.text, item.answers) if answered else 0.0,
         cites_gold=answered and _cites_gold(qa_set, item, result),
         in_language=same_language(item.question, result.text),
@@ -445,6 +492,9 @@ def _ask(lib: Any, qa_set: QASet, item: QAItem, generator: Any, options: dict) -
         ],
         checks={**result.checks, "question_coverage": _coverage(item.question, result)},
         note=result.note,
+        quotes=[{"title": q.title, "page": q.page, "text": q.text} for q in result.quotes],
+        quotes_right=answered and is_right(" ".join(q.text for q in result.quotes), item),
+        kind=item.kind,
     )
 
 

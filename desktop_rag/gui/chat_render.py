@@ -72,6 +72,16 @@ def exchange_markdown(
         )
     else:
         parts.append(f"**{plain(text)}**")
+    quotes = (answer.get("quotes") or []) if status == "answered" else []
+    if quotes:
+        said = translate("ChatRender", "Your document says:")
+        parts += ["", f"**{plain(said)}**", ""]
+        for k, q in enumerate(quotes):
+            parts.append(
+                f"> “{plain(q['text'])}” — [\\[{q['number']}\\] {plain(q['title'])}, "
+                f"{plain(_page(q['page']))}](quote:{index}:{k})"
+            )
+            parts.append(">" if k < len(quotes) - 1 else "")
     if answer.get("note"):
         parts += ["", f"*{plain(answer['note'])}*"]
     cited = set(answer.get("cited", []))

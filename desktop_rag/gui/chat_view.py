@@ -176,6 +176,7 @@ class ChatView(QWidget):
                     "note": meta.get("note", ""),
                     "sources": m["sources"],
                     "cited": [s["number"] for s in m["sources"] if s.get("cited")],
+                    "quotes": meta.get("quotes", []),
                 }
         self.render()
 
@@ -266,13 +267,23 @@ class ChatView(QWidget):
             if self.finished(index):
                 self.export_answer.emit(index)
             return
-        if url.scheme() != "cite":
+        if url.scheme() not in ("cite", "quote"):
             return  # no other links exist; never open anything else
         try:
             index, number = (int(x) for x in url.path().split(":"))
         except ValueError:
             return
         answer = self.exchanges[index]["answer"] if index < len(self.exchanges) else None
+        if url.scheme() == "quote":  # the quoted source, with the quoted sentence highlighted
+            quotes = (answer or {}).get("quotes") or []
+            if number >= len(quotes):
+                return
+            quote = quotes[number]
+            for s in (answer or {}).get("sources", []):
+                if s["number"] == quote["number"]:
+                    self.citation_clicked.emit({**s, "focus": [quote["focus"]]})
+                    return
+            return
         for s in (answer or {}).get("sources", []):
             if s["number"] == number:
                 self.citation_clicked.emit(s)

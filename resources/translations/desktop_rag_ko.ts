@@ -62,6 +62,10 @@
         <translation>나:</translation>
     </message>
     <message>
+        <source>Your document says:</source>
+        <translation>문서의 해당 문장:</translation>
+    </message>
+    <message>
         <source>Closest passages:</source>
         <translation>가장 가까운 구절:</translation>
     </message>
