@@ -310,6 +310,7 @@ def ingest(
     from pathlib import Path
 
     from desktop_rag.core.library import Library
+    from desktop_rag.core.watch import SYNC_WAIT_S
 
     name = _library_name(library_name)
     folders = [p for p in paths if Path(p).expanduser().is_dir()]
@@ -323,11 +324,16 @@ def ingest(
             lib.link_folder(folder)
         progress, close_bar = _progress_bar(quiet)
         try:
+            left_out: list[str] = []
             if sync:
-                reports = [lib.sync_folder(f, progress=progress) for f in folders]
+                reports = [
+                    lib.sync_folder(f, progress=progress, wait_s=SYNC_WAIT_S, on_wait=_waiting_for)
+                    for f in folders
+                ]
                 outcomes = [o for r in reports for o in r.outcomes()]
                 summary = "; ".join(r.summary() for r in reports)
-                failed = any(r.ingest.failed for r in reports)
+                left_out = [p for r in reports for p in r.waiting]
+                failed = any(r.ingest.failed for r in reports) or bool(left_out)
                 other = [p for r in reports if r.ingest for p in r.ingest.other_language]
             else:
                 report = lib.ingest(paths, progress=progress, password=password)
@@ -337,6 +343,12 @@ def ingest(
             close_bar()
         removed = lib.remove_missing() if remove_missing else []
     _print_outcomes(outcomes)
+    for path in left_out:
+        click.echo(
+            f"left out: {path} (still being written after {SYNC_WAIT_S:.0f} s; run this again once"
+            " it is complete)",
+            err=True,
+        )
     if other:
         click.echo(
             f"note: {Path(other[0]).name}"
@@ -351,6 +363,19 @@ def ingest(
     click.echo(f"{name}: {summary}")
     if failed:
         sys.exit(EXIT_SOME_FILES_FAILED)
+
+
+def _waiting_for(paths: list[str]) -> None:
+    """Tell, on stderr, which files a sync pass waits for (they are still being written)."""
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    names = ", ".join(Path(p).name for p in paths[:3])
+    more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+    files = "file" if len(paths) == 1 else "files"
+    message = f"waiting for {len(paths)} {files} still being written: {names}{more}"
+    tqdm.write(message, file=sys.stderr)  # keeps the progress bar (on stderr too) intact
 
 
 def _progress_bar(quiet: bool) -> tuple[Callable[[Any], None], Callable[[], None]]:

@@ -98,6 +98,17 @@ def _cli(argv: Sequence[str]) -> None:
     main.main(args=list(argv), prog_name="desktop-rag")  # exits with the command's status
 
 
+def cli_with(settings: dict[str, Any], argv: Sequence[str]) -> None:
+    """The CLI with module constants set first ({"package.module.NAME": value}), for a test
+    that cannot wait as long as a user would (a bound of 30 s, say)."""
+    import importlib
+
+    for dotted, value in settings.items():
+        module, name = dotted.rsplit(".", 1)
+        setattr(importlib.import_module(module), name, value)
+    _cli(argv)
+
+
 def start_function(
     target: Callable[..., Any],
     *args: Any,

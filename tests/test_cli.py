@@ -6,8 +6,10 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import clirun
 import docgen
 
 EXE = [sys.executable, "-m", "desktop_rag"]
@@ -69,3 +71,62 @@ def test_a_korean_file_in_an_english_library_is_noted_and_reembedding_fixes_it(
     assert json.loads(out.stdout)[0]["embedding_model"] == "intfloat/multilingual-e5-small"
     out = run("search", "비밀번호", "--library", "Docs", "--json", home=isolated_home)
     assert json.loads(out.stdout)[0]["path"].endswith("rules.pdf")
+
+
+MINUTES = "The harbour board agreed on 9 June that the breakwater lamp will be painted green."
+
+
+def _keep_writing(pdf: Path, r: clirun.Run, until: str = "", timeout: float = 300) -> None:
+    """Write `pdf` again and again, as a slow copy does, while `r` runs (and, with `until`,
+    until its stderr says so)."""
+    end = time.monotonic() + timeout
+    while r.process.is_alive() and time.monotonic() < end:
+        if until and r.stderr_path.exists() and until in r.stderr:
+            return
+        docgen.make_pdf(pdf, [MINUTES])
+        time.sleep(0.3)
+
+
+def test_ingest_sync_waits_for_a_file_still_being_written_then_reads_it(
+    tmp_path: Path, isolated_home: Path
+):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    pdf = docgen.make_pdf(inbox / "minutes.pdf", [MINUTES])  # written just before the call
+    argv = ["ingest", "--sync", str(inbox), "-l", "Inbox", "-q"]
+    r = clirun.start(argv, home=isolated_home, logs=tmp_path, name="sync")
+    _keep_writing(pdf, r, until="waiting for")
+    assert r.wait() == 0, r.stderr
+    assert "waiting for 1 file still being written: minutes.pdf" in r.stderr
+    assert "1 added" in r.stdout and "still being written" not in r.stdout
+    out = run("search", "breakwater lamp colour", "-l", "Inbox", "--json", home=isolated_home)
+    assert json.loads(out.stdout)[0]["path"] == str(pdf.resolve())
+
+
+def test_ingest_sync_reports_a_file_that_keeps_changing_and_exits_non_zero(
+    tmp_path: Path, isolated_home: Path
+):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    notes = inbox / "notes.txt"
+    notes.write_text("The ferry to Osk leaves at 7:40 every weekday.", encoding="utf-8")
+    os.utime(notes, (time.time() - 60, time.time() - 60))
+    pdf = docgen.make_pdf(inbox / "growing.pdf", [MINUTES])
+    argv = ["ingest", "--sync", str(inbox), "-l", "Inbox", "-q"]
+    r = clirun.start_function(
+        clirun.cli_with,
+        {"desktop_rag.core.watch.SYNC_WAIT_S": 4.0},  # a user waits 30 s
+        argv,
+        env={"DESKTOP_RAG_HOME": str(isolated_home)},
+        logs=tmp_path,
+        name="sync",
+    )
+    _keep_writing(pdf, r)
+    assert r.wait() == 3, r.stderr
+    assert "waiting for 1 file still being written: growing.pdf" in r.stderr
+    assert f"left out: {pdf.resolve()} (still being written after 4 s" in r.stderr
+    assert "1 added" in r.stdout and "1 still being written" in r.stdout
+    out = run("search", "ferry to Osk", "-l", "Inbox", "--json", home=isolated_home)
+    hits = json.loads(out.stdout)
+    assert hits[0]["path"] == str(notes.resolve())
+    assert all(h["path"] != str(pdf.resolve()) for h in hits)

@@ -445,13 +445,16 @@ class Library:
         path: str | Path,
         progress: Callable[[Progress], None] | None = None,
         cancel: CancelToken | None = None,
+        wait_s: float = 0.0,
+        on_wait: Callable[[list[str]], None] | None = None,
     ) -> Any:
         """One pass over a folder (add, update, follow renames, remove what is gone under it);
-        returns a SyncReport."""
+        returns a SyncReport. With `wait_s`, files still being written are waited for (up to
+        that long in all; `on_wait` hears which) instead of being left to the next pass."""
         from desktop_rag.core.watch import sync_folder
 
         self._require_writable()
-        return sync_folder(self, str(path), progress, cancel)
+        return sync_folder(self, str(path), progress, cancel, wait_s=wait_s, on_wait=on_wait)
 
     def sync_linked_folders(
         self,

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 SETTLE_S = 2.0  # a file modified this recently may still be being written: wait for it
 DEBOUNCE_S = 1.5  # events come in bursts (a copy writes many times): wait for quiet
 POLL_S = 60.0  # folders the system cannot watch (too many, or gone) are looked at this often
+SYNC_WAIT_S = 30.0  # a pass the user asked for waits this long, in all, for files to settle
 
 
 def folder_key(path: str | Path) -> str:
@@ -96,9 +97,16 @@ def sync_folder(
     progress: Callable[[Progress], None] | None = None,
     cancel: CancelToken | None = None,
     settle_s: float = SETTLE_S,
+    wait_s: float = 0.0,
+    on_wait: Callable[[list[str]], None] | None = None,
 ) -> SyncReport:
     """One pass over a linked folder: add and update what changed, follow renames, remove what
-    is gone (only under this folder). Runs on the library's writer (the index lane)."""
+    is gone (only under this folder). Runs on the library's writer (the index lane).
+
+    A file modified in the last `settle_s` seconds may still be being written. The watcher's
+    passes (`wait_s` 0) leave it to the next pass; a pass the user asked for (`ingest --sync`)
+    waits up to `wait_s` seconds in all for such files to settle, telling `on_wait` which files
+    it waits for, and leaves in `report.waiting` only the ones still changing then."""
     folder = folder_key(folder)
     report = SyncReport(folder)
     if not os.path.isdir(folder):
@@ -107,29 +115,25 @@ def sync_folder(
         return report
     cancel = cancel or CancelToken()
     store = library.store
-    files, _skipped = collect_files([folder])
-    on_disk: dict[str, os.stat_result] = {}
-    for f in files:
-        try:
-            on_disk[str(f)] = f.stat()
-        except OSError:
-            continue  # vanished while looking: the next pass sees it gone
     every = store.documents()
     docs = {d["path"]: d for d in every if is_under(d["path"], folder)}
+    deadline = time.monotonic() + wait_s
+    told: list[str] = []
+    while True:
+        on_disk = _on_disk(folder)
+        now = time.time()
+        todo, waiting = _triage(on_disk, docs, now, settle_s)
+        left = deadline - time.monotonic()
+        if not waiting or left <= 0:
+            break
+        if on_wait is not None and waiting != told:
+            on_wait(waiting)
+            told = waiting
+        youngest = max(on_disk[p].st_mtime for p in waiting)
+        cancel.wait(min(left, max(0.1, youngest + settle_s - now)))
+        cancel.raise_if_cancelled()
+    report.waiting = waiting
     gone = [d for p, d in docs.items() if p not in on_disk and not os.path.lexists(p)]
-    now = time.time()
-    todo: list[str] = []
-    for path, st in on_disk.items():
-        row = docs.get(path)
-        unchanged = row is not None and (row["size"], row["mtime"]) == (st.st_size, st.st_mtime)
-        if unchanged and row is not None and row["status"] == "ready":
-            continue
-        if row is not None and row["failed_state"] == _state(st.st_size, st.st_mtime):
-            continue  # this very version failed before: wait until the file changes
-        if now - st.st_mtime < settle_s:
-            report.waiting.append(path)  # still being written, perhaps: not read half-way
-            continue
-        todo.append(path)
 
     _follow_moves(library, every, gone, todo, on_disk, report, cancel)
     for doc in gone:
@@ -148,6 +152,41 @@ def sync_folder(
         store.folder_synced(folder, now)
     log.info("synced %s", report.summary())
     return report
+
+
+def _on_disk(folder: str) -> dict[str, os.stat_result]:
+    """The folder's files that a library can read, with their stat."""
+    files, _skipped = collect_files([folder])
+    on_disk: dict[str, os.stat_result] = {}
+    for f in files:
+        try:
+            on_disk[str(f)] = f.stat()
+        except OSError:
+            continue  # vanished while looking: the next pass sees it gone
+    return on_disk
+
+
+def _triage(
+    on_disk: dict[str, os.stat_result],
+    docs: dict[str, dict[str, Any]],
+    now: float,
+    settle_s: float,
+) -> tuple[list[str], list[str]]:
+    """The files to read now, and the ones modified too recently (still being written?)."""
+    todo: list[str] = []
+    waiting: list[str] = []
+    for path, st in on_disk.items():
+        row = docs.get(path)
+        unchanged = row is not None and (row["size"], row["mtime"]) == (st.st_size, st.st_mtime)
+        if unchanged and row is not None and row["status"] == "ready":
+            continue
+        if row is not None and row["failed_state"] == _state(st.st_size, st.st_mtime):
+            continue  # this very version failed before: wait until the file changes
+        if now - st.st_mtime < settle_s:
+            waiting.append(path)  # still being written, perhaps: not read half-way
+            continue
+        todo.append(path)
+    return todo, waiting
 
 
 def _follow_moves(
