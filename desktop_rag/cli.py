@@ -156,7 +156,7 @@ def _print_version(verbose: bool) -> None:
         return
     import platform
 
-    from desktop_rag.core.llama_runtime import build_info
+    from desktop_rag.core.answers.llama_runtime import build_info
 
     click.echo(f"python {platform.python_version()} on {platform.machine()}")
     info = build_info()
@@ -402,8 +402,8 @@ def watch(folders: tuple[str, ...], library_name: str | None, quiet: bool) -> No
 
     signal.signal(signal.SIGTERM, stop)
 
+    from desktop_rag.core.indexing.watch import POLL_S, SETTLE_S, FolderWatcher
     from desktop_rag.core.library import Library
-    from desktop_rag.core.watch import POLL_S, SETTLE_S, FolderWatcher
 
     name = _library_name(library_name)
     with Library.open_or_create(name) if folders else Library.open(name) as lib:
@@ -547,14 +547,14 @@ def ask(
 ) -> None:
     """Answer QUESTION from a library with a local LLM, citing the sources."""
     if export_path:
-        from desktop_rag.core.export import export_format
+        from desktop_rag.core.answers.export import export_format
 
         export_format(export_path)  # a wrong suffix fails before the model runs
-    from desktop_rag.core import qa
+    from desktop_rag.core.answers import qa
+    from desktop_rag.core.answers.generation import Generator
+    from desktop_rag.core.answers.models import resolve_llm
     from desktop_rag.core.config import Settings
-    from desktop_rag.core.generation import Generator
     from desktop_rag.core.library import Library
-    from desktop_rag.core.models import resolve_llm
 
     settings = Settings.load()
     generator, reason = None, ""
@@ -618,7 +618,7 @@ def ask(
 
 
 def _export_answer(result: Any, path: str, library: str) -> None:
-    from desktop_rag.core.export import Exchange, ExportInfo, export_exchanges
+    from desktop_rag.core.answers.export import Exchange, ExportInfo, export_exchanges
 
     info = ExportInfo(title=result.question[:120], library=library)
     done = export_exchanges([Exchange(result.question, result.to_dict())], path, info)
@@ -662,7 +662,11 @@ def chats_list(library_name: str | None = None, as_json: bool = False) -> None:
 @_friendly
 def chats_export(chat_id: int, path: str, library_name: str | None) -> None:
     """Save a whole chat with its sources: PATH.pdf (with page images) or PATH.md."""
-    from desktop_rag.core.export import ExportInfo, exchanges_from_messages, export_exchanges
+    from desktop_rag.core.answers.export import (
+        ExportInfo,
+        exchanges_from_messages,
+        export_exchanges,
+    )
     from desktop_rag.core.library import Library
 
     with Library.open(_library_name(library_name), readonly=True) as lib:
@@ -699,7 +703,7 @@ def models_list(as_json: bool = False, found: bool = False) -> None:
     if found:
         _list_found_models(as_json)
         return
-    from desktop_rag.core.models import list_models, resolve_llm
+    from desktop_rag.core.answers.models import list_models, resolve_llm
 
     infos = list_models()
     try:
@@ -720,7 +724,7 @@ def models_list(as_json: bool = False, found: bool = False) -> None:
 
 
 def _list_found_models(as_json: bool) -> None:
-    from desktop_rag.core.model_discovery import Unusable, find_models, registered_path
+    from desktop_rag.core.answers.model_discovery import Unusable, find_models, registered_path
 
     problems: list[Unusable] = []
     found = find_models(on_problem=problems.append)
@@ -755,8 +759,8 @@ def models_add(model: str, copy: bool, make_default: bool) -> None:
     path), used where it is without copying it."""
     from pathlib import Path
 
-    from desktop_rag.core.model_discovery import find_model, use_found_model
-    from desktop_rag.core.models import add_model, set_default
+    from desktop_rag.core.answers.model_discovery import find_model, use_found_model
+    from desktop_rag.core.answers.models import add_model, set_default
 
     found = None if copy else find_model(model)
     if found is not None:
@@ -788,7 +792,7 @@ def models_add(model: str, copy: bool, make_default: bool) -> None:
 @_friendly
 def models_default(name: str) -> None:
     """Use NAME (a registered model, a .gguf path, or 'bundled') for answers."""
-    from desktop_rag.core.models import set_default
+    from desktop_rag.core.answers.models import set_default
 
     info = set_default(name)
     click.echo(f"answers now use {info.name}")
@@ -880,7 +884,7 @@ def eval_command(
             bar.set_postfix_str(f"{p.pages_done} pages, {p.chunks_done} chunks", refresh=False)
             bar.refresh()
 
-    from desktop_rag.core.evaluation import MODES
+    from desktop_rag.core.measure.evaluation import MODES
 
     modes = MODES if mode == "all" else (mode,)
     report: Any
@@ -888,11 +892,11 @@ def eval_command(
         if qa_dir:
             report = _eval_qa(qa_dir, split, limit, seed, model_ref, index_dir, progress, bar)
         elif pages_dir:
-            from desktop_rag.core.page_evaluation import evaluate_pages
+            from desktop_rag.core.measure.page_evaluation import evaluate_pages
 
             report = evaluate_pages(pages_dir, modes, index_dir=index_dir, progress=progress)
         else:
-            from desktop_rag.core.evaluation import evaluate_beir
+            from desktop_rag.core.measure.evaluation import evaluate_beir
 
             assert beir_dir is not None
             report = evaluate_beir(
@@ -922,7 +926,7 @@ def _eval_qa(
     progress: Callable[[Any], None],
     bar: Any,
 ) -> Any:
-    from desktop_rag.core.qa_eval import evaluate_qa
+    from desktop_rag.core.measure.qa_eval import evaluate_qa
 
     asked = [0]
 
@@ -965,7 +969,7 @@ def _eval_qa(
 @_friendly
 def bench(quick: bool, as_json: bool, only: tuple[str, ...], embedding_model: str) -> None:
     """Speed of ingestion, search, generation and start-up, each beside the raw component."""
-    from desktop_rag.core.benchmark import SECTIONS, run_benchmark
+    from desktop_rag.core.measure.benchmark import SECTIONS, run_benchmark
 
     def progress(p: Any) -> None:
         click.echo(f"… {p.current}", err=True)

@@ -331,7 +331,7 @@ def write_model(e5: E5File, folder: Path) -> Path:
     return folder
 
 
-OUTLIERS_FILE = "int8_outliers.json"  # read by desktop_rag/core/embedding.py
+OUTLIERS_FILE = "int8_outliers.json"  # read by desktop_rag/core/search/embedding.py
 OUTLIER = 6.0
 
 

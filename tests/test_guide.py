@@ -7,8 +7,8 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from desktop_rag.core import qa
-from desktop_rag.core.guide import (
+from desktop_rag.core.answers import qa
+from desktop_rag.core.documents.guide import (
     GUIDE_TITLE,
     ensure_guide_pdf,
     guide_pdf_path,

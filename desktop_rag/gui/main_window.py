@@ -39,11 +39,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_rag import __version__
-from desktop_rag.core import qa
+from desktop_rag.core.answers import qa
 from desktop_rag.core.config import Settings, data_dir
-from desktop_rag.core.embedding import E5_SOURCE
+from desktop_rag.core.documents.guide import GUIDE_TITLE, ensure_guide_pdf, is_guide
 from desktop_rag.core.errors import UserError
-from desktop_rag.core.guide import GUIDE_TITLE, ensure_guide_pdf, is_guide
 from desktop_rag.core.library import (
     Library,
     LibraryReader,
@@ -51,7 +50,8 @@ from desktop_rag.core.library import (
     list_libraries,
     rename_library,
 )
-from desktop_rag.core.store import Store
+from desktop_rag.core.search.embedding import E5_SOURCE
+from desktop_rag.core.storage.store import Store
 from desktop_rag.gui.answer_export import AnswerExporter, finished_exchanges
 from desktop_rag.gui.app import resource
 from desktop_rag.gui.chat_view import ChatList, ChatView
@@ -292,7 +292,7 @@ class MainWindow(QMainWindow):
         """The embedding model a new library gets: the one chosen in Settings; else, while
         the window speaks Korean, the multilingual one (questions will be Korean, whatever
         the documents); else the library chooses from its first document."""
-        from desktop_rag.core.embedding import E5_ID
+        from desktop_rag.core.search.embedding import E5_ID
         from desktop_rag.gui.translation import ui_language
 
         if self.settings.embedding_model:
@@ -325,7 +325,7 @@ class MainWindow(QMainWindow):
         """Offer once per library to re-embed with the multilingual model one that reads
         English only: one built by an earlier version (on opening it), or one that chose
         MiniLM for its English documents and was just given a document in another language."""
-        from desktop_rag.core.embedding import E5_ID, MINILM_ID
+        from desktop_rag.core.search.embedding import E5_ID, MINILM_ID
 
         if self.library is not lib or lib.embedding_model.id != MINILM_ID:
             return
@@ -362,7 +362,7 @@ class MainWindow(QMainWindow):
     def _warm_embedders(self, lib: Library) -> None:
         """Load each lane's embedding model now, in the background: its imports hold Python's
         lock for long stretches, which would make the first drop or question stutter."""
-        from desktop_rag.core.embedding import embedder_for
+        from desktop_rag.core.search.embedding import embedder_for
 
         self._warm_model = lib.embedding_model.id
         self.index_lane.submit(
@@ -817,8 +817,8 @@ class MainWindow(QMainWindow):
 
     @staticmethod
     def _ensure_generator(state: _AskState, settings: Settings) -> None:
-        from desktop_rag.core.generation import Generator
-        from desktop_rag.core.models import resolve_llm
+        from desktop_rag.core.answers.generation import Generator
+        from desktop_rag.core.answers.models import resolve_llm
 
         try:
             path = resolve_llm(settings.llm_path)
@@ -1025,7 +1025,7 @@ class MainWindow(QMainWindow):
         QApplication.instance().quit()
 
     def _offer_reembed(self) -> None:
-        from desktop_rag.core.embedding import resolve_embedding_model
+        from desktop_rag.core.search.embedding import resolve_embedding_model
 
         lib = self.library
         if lib is None:
@@ -1140,7 +1140,7 @@ class MainWindow(QMainWindow):
         self._open_on_start = [str(Path(p).expanduser().absolute()) for p in paths]
 
     def _add_and_show(self, paths: list[str]) -> None:
-        from desktop_rag.core.loaders import LAYOUT_SUFFIXES
+        from desktop_rag.core.documents.loaders import LAYOUT_SUFFIXES
 
         self.ingest(paths)
         first = Path(paths[0])

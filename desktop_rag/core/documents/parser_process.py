@@ -34,7 +34,7 @@ class ParseJob:
 
 
 def _child_main(conn: Any) -> None:
-    from desktop_rag.core.loaders import ParseError, _short, open_pages
+    from desktop_rag.core.documents.loaders import ParseError, _short, open_pages
 
     while True:
         try:
@@ -180,7 +180,7 @@ class ParsePipeline:
             self._error = exc
 
     def _parse_one(self, job: ParseJob) -> bool:
-        from desktop_rag.core.loaders import ParseError
+        from desktop_rag.core.documents.loaders import ParseError
 
         if self._child is None or not self._child.proc.is_alive():
             self._child = _Child()

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from desktop_rag import __version__
+from desktop_rag.core.answers.highlight import CONTEXT_RGBA, FOCUS_RGBA, render_highlighted_page
+from desktop_rag.core.documents.loaders import LAYOUT_SUFFIXES
 from desktop_rag.core.errors import Cancelled, UserError, as_user_error
 from desktop_rag.core.fsutil import atomic_write_bytes
-from desktop_rag.core.highlight import CONTEXT_RGBA, FOCUS_RGBA, render_highlighted_page
-from desktop_rag.core.loaders import LAYOUT_SUFFIXES
 from desktop_rag.core.tasks import CancelToken, Progress
 
 log = logging.getLogger(__name__)

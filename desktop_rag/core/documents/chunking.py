@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from desktop_rag.core.loaders import ParsedPage
+from desktop_rag.core.documents.loaders import ParsedPage
 
 # A sentence ends at . ! ? (and their CJK forms) before whitespace; a paragraph at a blank line.
 _BOUNDARY = re.compile(r"(?<=[.!?。！？])[\"'”’)\]]*\s+|\n\s*\n")

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from desktop_rag.core import config
+from desktop_rag.core.answers.models import ModelInfo, read_gguf_info
 from desktop_rag.core.errors import UserError
-from desktop_rag.core.models import ModelInfo, read_gguf_info
 
 log = logging.getLogger(__name__)
 

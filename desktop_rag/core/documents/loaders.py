@@ -12,14 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from desktop_rag.core.errors import UserError
-from desktop_rag.core.page_layout import (
+from desktop_rag.core.documents.page_layout import (
     PageLayout,
     RunningLines,
     first_heading,
     layout_page,
     page_text,
 )
+from desktop_rag.core.errors import UserError
 
 # Formats MuPDF lays out into pages with word positions.
 LAYOUT_SUFFIXES = {

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from desktop_rag.core import retrieval
 from desktop_rag.core.errors import UserError
+from desktop_rag.core.search import retrieval
 from desktop_rag.core.tasks import CancelToken, Progress
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
+from desktop_rag.core.answers.models import read_gguf_info
 from desktop_rag.core.errors import Cancelled, UserError
-from desktop_rag.core.models import read_gguf_info
 from desktop_rag.core.tasks import CancelToken
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,8 @@ class Generator:
         if self.loaded:
             return
         self._discard()
-        from desktop_rag.core import config, llm_process
+        from desktop_rag.core import config
+        from desktop_rag.core.answers import llm_process
 
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe()

@@ -11,18 +11,18 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Protocol
 
 from desktop_rag.core import textnorm
-from desktop_rag.core.citations import (
+from desktop_rag.core.answers.citations import (
     SentenceSupport,
     attribute,
     cited_numbers,
     news_support,
     sentence_spans,
 )
-from desktop_rag.core.embedding import EmbeddingModel, embedder_for
+from desktop_rag.core.answers.generation import Generator
 from desktop_rag.core.errors import Cancelled, UserError
-from desktop_rag.core.generation import Generator
-from desktop_rag.core.retrieval import Hit, vector_weight_for
-from desktop_rag.core.store import Store
+from desktop_rag.core.search.embedding import EmbeddingModel, embedder_for
+from desktop_rag.core.search.retrieval import Hit, vector_weight_for
+from desktop_rag.core.storage.store import Store
 from desktop_rag.core.tasks import CancelToken
 
 log = logging.getLogger(__name__)

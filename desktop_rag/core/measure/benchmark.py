@@ -334,7 +334,7 @@ def bench_ingest(
     embedding_model: str = "",
 ) -> None:
     """A generated PDF through the real pipeline, then its chunks through the bare encoder."""
-    from desktop_rag.core.ingest import language_sample
+    from desktop_rag.core.indexing.ingest import language_sample
     from desktop_rag.core.library import Library
 
     say(f"ingest: generating a {pages}-page PDF")
@@ -403,7 +403,7 @@ def bench_korean_ingest(
 ) -> None:
     """A generated Korean PDF through the real pipeline: pages/s and chunks per page (an
     English-only tokenizer cuts Hangul into many more tokens, hence chunks)."""
-    from desktop_rag.core.ingest import language_sample
+    from desktop_rag.core.indexing.ingest import language_sample
     from desktop_rag.core.library import Library
 
     say(f"ingest: generating a {pages}-page Korean PDF")
@@ -475,7 +475,7 @@ def build_synthetic_library(
     through the store and the vector index (nothing is embedded)."""
     from desktop_rag.core import textnorm
     from desktop_rag.core.library import Library
-    from desktop_rag.core.store import ChunkRecord, PageRecord
+    from desktop_rag.core.storage.store import ChunkRecord, PageRecord
 
     vocab = _vocabulary(embedder)
     rng = np.random.default_rng(seed)
@@ -526,8 +526,8 @@ def bench_search(
     embedding_model: str = "",
 ) -> None:
     """p50/p95 of the full hybrid search vs USearch alone, at 10k and 100k chunks."""
-    from desktop_rag.core import retrieval
-    from desktop_rag.core.embedding import embedder_for, resolve_embedding_model
+    from desktop_rag.core.search import retrieval
+    from desktop_rag.core.search.embedding import embedder_for, resolve_embedding_model
 
     embedder = embedder_for(resolve_embedding_model(embedding_model))
     embedder.encode(["warm up"])
@@ -663,10 +663,10 @@ def _bare_text(chunk: Any) -> str:
 def our_generator(model_path: Path, n_ctx: int, n_threads: int) -> Any:
     """The app's own generation wrapper, loaded, or None when it is not there.
 
-    `desktop_rag.core.generation.Generator(model_path, context_size=, threads=)`, `.load()`,
+    `desktop_rag.core.answers.generation.Generator(model_path, context_size=, threads=)`, `.load()`,
     then `.stream_chat(messages, on_text=, max_tokens=, temperature=)` is what gets timed."""
     try:
-        generation = importlib.import_module("desktop_rag.core.generation")
+        generation = importlib.import_module("desktop_rag.core.answers.generation")
     except ImportError:
         return None
     cls = getattr(generation, "Generator", None)
@@ -705,20 +705,20 @@ def bench_generation(
     llama-cpp-python in this one, same prompts, same sampling, same threads; interleaved so a
     busy moment hits both. Then a follow-up's first token, its sources cached or not.
     `model`: a .gguf (default: the app's preferred bundled model)."""
-    from desktop_rag.core.models import bundled_llm_path, read_gguf_info
+    from desktop_rag.core.answers.models import bundled_llm_path, read_gguf_info
 
     path = model or bundled_llm_path()
     if path is None or importlib.util.find_spec("llama_cpp") is None:
         report.add(Row("generation", "generation", None, "", note="not available: no model"))
         return
-    from desktop_rag.core.llama_runtime import load_cpu_backend
+    from desktop_rag.core.answers.llama_runtime import load_cpu_backend
 
     load_cpu_backend()  # the CPU code the app's model process picks
     from llama_cpp import Llama
 
     name = read_gguf_info(path).name.removesuffix(" (bundled)")
     n_ctx, threads = 2048, physical_cores()
-    say(f"generation: bare llama-cpp-python and desktop_rag.core.generation ({name})")
+    say(f"generation: bare llama-cpp-python and desktop_rag.core.answers.generation ({name})")
     bare = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, verbose=False)
     _time_stream(_bare_stream(bare, bench_messages(0), 8), _bare_text)  # warm up
     ours = our_generator(path, n_ctx, threads)

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 
 from desktop_rag.core import textnorm
-from desktop_rag.core.embedding import Embedder, EmbeddingModel
-from desktop_rag.core.store import FTS_WEIGHTS, Store
-from desktop_rag.core.vectors import VectorIndex
+from desktop_rag.core.search.embedding import Embedder, EmbeddingModel
+from desktop_rag.core.storage.store import FTS_WEIGHTS, Store
+from desktop_rag.core.storage.vectors import VectorIndex
 
 
 @dataclass

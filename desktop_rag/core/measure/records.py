@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from desktop_rag.core import chunk_context, textnorm
-from desktop_rag.core.chunking import ChunkDraft, Chunker
-from desktop_rag.core.embedding import Embedder
-from desktop_rag.core.ingest import IngestReport, chunk_records, language_sample
-from desktop_rag.core.loaders import ParsedPage
-from desktop_rag.core.store import PageRecord
+from desktop_rag.core import textnorm
+from desktop_rag.core.documents import chunk_context
+from desktop_rag.core.documents.chunking import ChunkDraft, Chunker
+from desktop_rag.core.documents.loaders import ParsedPage
+from desktop_rag.core.indexing.ingest import IngestReport, chunk_records, language_sample
+from desktop_rag.core.search.embedding import Embedder
+from desktop_rag.core.storage.store import PageRecord
 from desktop_rag.core.tasks import CancelToken, Progress
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ import numpy as np
 import sqlite_utils
 
 from desktop_rag.core import textnorm
-from desktop_rag.core.chunk_context import document_label
+from desktop_rag.core.documents.chunk_context import document_label
 from desktop_rag.core.errors import DiskFullError, UserError
 from desktop_rag.core.faults import checkpoint
 

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from desktop_rag.core import retrieval
 from desktop_rag.core.errors import UserError
-from desktop_rag.core.records import TextRecord, ingest_records, record_id_of
+from desktop_rag.core.measure.records import TextRecord, ingest_records, record_id_of
+from desktop_rag.core.search import retrieval
 from desktop_rag.core.tasks import CancelToken, Progress
 
 log = logging.getLogger(__name__)

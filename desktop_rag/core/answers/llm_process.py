@@ -35,7 +35,7 @@ def _redirect_stderr(path: str) -> None:
 
 
 def _load(path: str, n_ctx: int, threads: int) -> tuple[Any, dict[str, Any]]:
-    from desktop_rag.core import llama_runtime
+    from desktop_rag.core.answers import llama_runtime
 
     variant = llama_runtime.load_cpu_backend()
     from llama_cpp import Llama
@@ -143,7 +143,7 @@ def _chat(llm: Any, conn: Any, abort: Any, messages: list[dict[str, str]], opts:
 def serve(conn: Any, abort: Any, path: str, n_ctx: int, threads: int, stderr_path: str) -> None:
     """The child's main loop (the target of the spawned process)."""
     _redirect_stderr(stderr_path)
-    from desktop_rag.core import llama_runtime
+    from desktop_rag.core.answers import llama_runtime
 
     try:
         llm, ready = _load(path, n_ctx, threads)

@@ -20,7 +20,7 @@ import numpy as np
 
 from desktop_rag.core.errors import DiskFullError, as_user_error
 from desktop_rag.core.faults import checkpoint
-from desktop_rag.core.store import Store
+from desktop_rag.core.storage.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ def focus_rects(page: Any, number: int, focus: Sequence[Sequence[int]]) -> list[
     same extraction that built the page text at indexing time. `page` is a PyMuPDF page."""
     if not focus:
         return []
-    from desktop_rag.core.chunking import rects_for
-    from desktop_rag.core.loaders import ParsedPage, page_words, words_to_text
+    from desktop_rag.core.documents.chunking import rects_for
+    from desktop_rag.core.documents.loaders import ParsedPage, page_words, words_to_text
 
     text, positions = words_to_text(
         page_words(page), float(page.rect.width), float(page.rect.height)

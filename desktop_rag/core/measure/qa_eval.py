@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from desktop_rag.core import qa, textnorm
+from desktop_rag.core import textnorm
+from desktop_rag.core.answers import qa
 from desktop_rag.core.errors import UserError
-from desktop_rag.core.records import TextRecord, ingest_records, record_page_text
+from desktop_rag.core.measure.records import TextRecord, ingest_records, record_page_text
 from desktop_rag.core.tasks import CancelToken, Progress
 
 log = logging.getLogger(__name__)
@@ -376,9 +377,9 @@ def evaluate_qa(
 ) -> QAReport:
     """Index a set (or reuse `index_dir`), ask its questions with `model` (a .gguf path or a
     registered name; '' the app's default) and score every answer."""
+    from desktop_rag.core.answers.generation import Generator
+    from desktop_rag.core.answers.models import resolve_llm
     from desktop_rag.core.config import Settings
-    from desktop_rag.core.generation import Generator
-    from desktop_rag.core.models import resolve_llm
 
     qa_set = load_qa_set(root, split, limit, seed)
     if answerable_only:
@@ -450,7 +451,7 @@ def _ask(lib: Any, qa_set: QASet, item: QAItem, generator: Any, options: dict) -
 
 def _coverage(question: str, result: qa.Answer) -> float:
     """How much of the question the best source given to the model contains (diagnostic)."""
-    from desktop_rag.core.citations import question_coverage
+    from desktop_rag.core.answers.citations import question_coverage
 
     texts = [s.excerpt or s.text for s in result.sources]
     return round(max((question_coverage(question, t) for t in texts), default=0.0), 3)

@@ -19,18 +19,25 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from desktop_rag.core import chunk_context, textnorm
-from desktop_rag.core.chunking import ChunkDraft, Chunker, last_heading
+from desktop_rag.core import textnorm
+from desktop_rag.core.documents import chunk_context
+from desktop_rag.core.documents.chunking import ChunkDraft, Chunker, last_heading
+from desktop_rag.core.documents.guide import is_guide
+from desktop_rag.core.documents.loaders import (
+    OCR_HINT,
+    ParsedPage,
+    ParseError,
+    kind_of,
+    ocr_languages,
+)
+from desktop_rag.core.documents.parser_process import ParseJob, ParsePipeline
 from desktop_rag.core.errors import Cancelled, UserError
 from desktop_rag.core.faults import checkpoint
-from desktop_rag.core.guide import is_guide
-from desktop_rag.core.loaders import OCR_HINT, ParsedPage, ParseError, kind_of, ocr_languages
-from desktop_rag.core.parser_process import ParseJob, ParsePipeline
-from desktop_rag.core.store import ChunkRecord, PageRecord, Store
+from desktop_rag.core.storage.store import ChunkRecord, PageRecord, Store
 from desktop_rag.core.tasks import CancelToken, Progress
 
 if TYPE_CHECKING:
-    from desktop_rag.core.library import Library
+    from desktop_rag.core.indexing.target import IndexTarget
 
 log = logging.getLogger(__name__)
 
@@ -268,7 +275,7 @@ class Ingestor:
 
     def __init__(
         self,
-        library: Library,
+        library: IndexTarget,
         progress: Callable[[Progress], None] | None = None,
         cancel: CancelToken | None = None,
         passwords: dict[str, str] | None = None,

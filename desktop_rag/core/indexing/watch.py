@@ -16,19 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from desktop_rag.core.documents.loaders import kind_of
 from desktop_rag.core.errors import UserError
-from desktop_rag.core.ingest import (
+from desktop_rag.core.indexing.ingest import (
     FileOutcome,
     IngestReport,
     collect_files,
     sha256_of,
     skip_reason,
 )
-from desktop_rag.core.loaders import kind_of
 from desktop_rag.core.tasks import CancelToken, Progress
 
 if TYPE_CHECKING:
-    from desktop_rag.core.library import Library
+    from desktop_rag.core.indexing.target import IndexTarget
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class SyncReport:
 
 
 def sync_folder(
-    library: Library,
+    library: IndexTarget,
     folder: str,
     progress: Callable[[Progress], None] | None = None,
     cancel: CancelToken | None = None,
@@ -151,7 +151,7 @@ def sync_folder(
 
 
 def _follow_moves(
-    library: Library,
+    library: IndexTarget,
     every: list[dict[str, Any]],
     gone: list[dict[str, Any]],
     todo: list[str],
@@ -190,7 +190,7 @@ def _follow_moves(
 
 
 def sync_linked_folders(
-    library: Library,
+    library: IndexTarget,
     progress: Callable[[Progress], None] | None = None,
     cancel: CancelToken | None = None,
 ) -> list[SyncReport]:
