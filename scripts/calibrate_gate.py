@@ -1,5 +1,5 @@
 # ruff: noqa: E501  (Korean sentences read better whole)
-"""Calibrate an embedding model's cosine scale for core/qa.py: the "not found" gate
+"""Calibrate an embedding model's cosine scale for core/answers/qa.py: the "not found" gate
 (EmbeddingModel.min_dense, .min_dense_with_keywords) and the sentence highlight
 (.focus_share).
 

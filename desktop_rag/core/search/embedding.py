@@ -40,7 +40,7 @@ _MULTILINGUAL = re.compile(
 class EmbeddingModel:
     """Which model a library uses and how to read its scores: its id, its folder, whether it
     knows languages other than English, the prefixes it was trained with, how many tokens a
-    chunk may take, and the cosines that mean "relevant" on its scale (core/qa.py's gate and
+    chunk may take, and the cosines that mean "relevant" on its scale (core/answers/qa.py's gate and
     highlight)."""
 
     id: str
