@@ -7,7 +7,7 @@ rebuilds only when it is not the one this key describes.
 
 The build: ggml's runtime CPU dispatch (GGML_BACKEND_DL + GGML_CPU_ALL_VARIANTS), one library
 per instruction-set level, the best one chosen when the model loads
-(desktop_rag/core/llama_runtime.py); no -march=native; the Sapphire Rapids (AMX) variant
+(desktop_rag/core/answers/llama_runtime.py); no -march=native; the Sapphire Rapids (AMX) variant
 removed from the source before building, because llama.cpp's AMX kernel segfaults
 (llama.cpp#20824); no multimodal library (unused). The source archive is checked against its
 hash in extras.lock."""
@@ -43,7 +43,7 @@ RECIPE_VERSION = "1"  # bump when this script changes what it builds
 MARKER = "desktop-rag-build.txt"
 # run in a fresh interpreter: this one may have imported the build that was just replaced
 CHECK = (
-    "import sys; from desktop_rag.core.llama_runtime import check; problems = check(); "
+    "import sys; from desktop_rag.core.answers.llama_runtime import check; problems = check(); "
     "[print(f'llama.cpp build: {p}', file=sys.stderr) for p in problems]; "
     "sys.exit(1 if problems else 0)"
 )

@@ -1,5 +1,5 @@
 # ruff: noqa: E501  (Korean sentences read better whole)
-"""Calibrate an embedding model's cosine scale for core/qa.py: the "not found" gate
+"""Calibrate an embedding model's cosine scale for core/answers/qa.py: the "not found" gate
 (EmbeddingModel.min_dense, .min_dense_with_keywords) and the sentence highlight
 (.focus_share).
 
@@ -82,7 +82,7 @@ def _library(model: str, folder: Path):
     from test_evaluation import ENGLISH_DOCS
 
     from desktop_rag.core.library import Library
-    from desktop_rag.core.records import TextRecord, ingest_records
+    from desktop_rag.core.measure.records import TextRecord, ingest_records
 
     docgen.fifty_page_pdf(folder / "field-notes.pdf")
     lib = Library.create_at(folder / "lib", model)
@@ -96,8 +96,8 @@ def _library(model: str, folder: Path):
 def _best(judged, question: str, doc: str | None) -> tuple[float, float]:
     """(best cosine, keyword coverage of that hit) among the judged hits of document `doc`
     (a record id or a file's stem, or several joined by '|'; None: every hit)."""
-    from desktop_rag.core import qa
-    from desktop_rag.core.records import record_id_of
+    from desktop_rag.core.answers import qa
+    from desktop_rag.core.measure.records import record_id_of
 
     best, coverage = -1.0, 0.0
     for j in judged:
@@ -113,7 +113,7 @@ def _best(judged, question: str, doc: str | None) -> tuple[float, float]:
 def calibrate_gate(model: str) -> None:
     import korean_beir
 
-    from desktop_rag.core import qa
+    from desktop_rag.core.answers import qa
 
     with tempfile.TemporaryDirectory() as tmp:
         lib = _library(model, Path(tmp))
@@ -150,7 +150,7 @@ def calibrate_gate(model: str) -> None:
 
 
 def _sentences_with_answer(text: str, answer: str, start: int | None):
-    from desktop_rag.core.citations import sentence_spans
+    from desktop_rag.core.answers.citations import sentence_spans
 
     spans = [(a, b) for a, b in sentence_spans(text) if b - a > 3]
     where = (
@@ -165,7 +165,7 @@ def _sentences_with_answer(text: str, answer: str, start: int | None):
 def calibrate_highlight(model: str, data: Path, per_set: int = 300) -> None:
     import numpy as np
 
-    from desktop_rag.core.embedding import Embedder, resolve_embedding_model
+    from desktop_rag.core.search.embedding import Embedder, resolve_embedding_model
 
     em = resolve_embedding_model(model)
     embedder = Embedder(em)

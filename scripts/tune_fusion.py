@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 def cached_rankings(lib, queries: dict[str, str], candidates: int) -> dict[str, tuple]:
     """Per query: (keyword ranking, vector ranking, cosine of every candidate) as retrieval
     computes them."""
-    from desktop_rag.core import retrieval, textnorm
+    from desktop_rag.core import textnorm
+    from desktop_rag.core.search import retrieval
 
     embedder = lib.embedder()
     out = {}
@@ -46,7 +47,7 @@ def cached_rankings(lib, queries: dict[str, str], candidates: int) -> dict[str, 
 
 def fused(keyword, dense, cosine, w: float, n: int) -> list[tuple[int, float]]:
     """The convex fusion over the first `n` candidates of each ranking, vector weight `w`."""
-    from desktop_rag.core.retrieval import fuse_convex
+    from desktop_rag.core.search.retrieval import fuse_convex
 
     if w <= 0 or not dense:
         return keyword[:n]
@@ -57,9 +58,9 @@ def fused(keyword, dense, cosine, w: float, n: int) -> list[tuple[int, float]]:
 
 
 def main() -> None:
-    from desktop_rag.core.evaluation import documents_from_chunks, load_beir, score_run
     from desktop_rag.core.library import Library
-    from desktop_rag.core.records import record_id_of
+    from desktop_rag.core.measure.evaluation import documents_from_chunks, load_beir, score_run
+    from desktop_rag.core.measure.records import record_id_of
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--beir", action="append", required=True)

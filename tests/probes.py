@@ -37,9 +37,9 @@ def children_peak_mb() -> float:
 def stream_pdf(pdf: str, out: str) -> None:
     """Parse `pdf` in the parser child and chunk it, as ingest does, without embedding; record
     when pages arrive and the peak memory of both processes."""
-    from desktop_rag.core.chunking import Chunker
-    from desktop_rag.core.embedding import Embedder, resolve_embedding_model
-    from desktop_rag.core.parser_process import ParseJob, ParsePipeline
+    from desktop_rag.core.documents.chunking import Chunker
+    from desktop_rag.core.documents.parser_process import ParseJob, ParsePipeline
+    from desktop_rag.core.search.embedding import Embedder, resolve_embedding_model
     from desktop_rag.core.tasks import CancelToken
 
     embedder = Embedder(resolve_embedding_model())

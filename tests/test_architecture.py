@@ -33,7 +33,7 @@ def test_heavy_libraries_import_in_any_order(first: int):
     proc = _python(
         "import importlib\n"
         + "".join(f"importlib.import_module({m!r})\n" for m in order)
-        + "from desktop_rag.core.vectors import VectorIndex\n"
+        + "from desktop_rag.core.storage.vectors import VectorIndex\n"
         "import numpy as np, pathlib\n"
         "v = VectorIndex(pathlib.Path('x'), 4); v.add([1], np.ones((1, 4)))\n"
         "print(v.search(np.ones(4), 1))\n"
@@ -51,8 +51,8 @@ def test_core_imports_and_runs_without_qt():
                     raise ImportError('Qt is not allowed in the core')
         sys.meta_path.insert(0, NoQt())
         import desktop_rag.core as core
-        for m in pkgutil.iter_modules(core.__path__):
-            importlib.import_module('desktop_rag.core.' + m.name)
+        for m in pkgutil.walk_packages(core.__path__, 'desktop_rag.core.'):
+            importlib.import_module(m.name)
         from desktop_rag.core.textnorm import fts_query
         print(fts_query('ok'))
         """
@@ -92,9 +92,9 @@ def test_llm_loads_with_the_vector_index_in_the_same_process():
     proc = _python(
         """
         import numpy as np
-        from desktop_rag.core.vectors import VectorIndex
-        from desktop_rag.core.llama_runtime import load_cpu_backend
-        from desktop_rag.core.models import SMALLEST_BUNDLED, bundled_llm_path
+        from desktop_rag.core.storage.vectors import VectorIndex
+        from desktop_rag.core.answers.llama_runtime import load_cpu_backend
+        from desktop_rag.core.answers.models import SMALLEST_BUNDLED, bundled_llm_path
         import pathlib
         v = VectorIndex(pathlib.Path('x'), 4); v.add([1], np.ones((1, 4)))
         load_cpu_backend()

@@ -17,8 +17,8 @@ import docgen
 import pytest
 
 from desktop_rag.core import faults
+from desktop_rag.core.documents.loaders import OCR_HINT, ocr_languages
 from desktop_rag.core.library import Library
-from desktop_rag.core.loaders import OCR_HINT, ocr_languages
 
 OCR = bool(ocr_languages())
 SCANNED_LINES = [
@@ -226,9 +226,9 @@ def test_without_tesseract_the_message_says_how_to_enable_ocr(tmp_path: Path):
 def test_a_single_10_mb_line_is_cut_into_pages_and_chunks(tmp_path: Path):
     """Reading and chunking stay linear; embedding 10 MB (~2.5 M tokens) takes minutes on two
     cores, so that part is left to the benchmark."""
-    from desktop_rag.core.chunking import Chunker
-    from desktop_rag.core.embedding import Embedder, resolve_embedding_model
-    from desktop_rag.core.loaders import TEXT_PAGE_CHARS, open_pages
+    from desktop_rag.core.documents.chunking import Chunker
+    from desktop_rag.core.documents.loaders import TEXT_PAGE_CHARS, open_pages
+    from desktop_rag.core.search.embedding import Embedder, resolve_embedding_model
 
     rng = random.Random(2)
     words = ["ledger", "entry", "harbour", "tide", "gauge", "brass", "seal", "1923", "north"]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop_rag.core import benchmark
-from desktop_rag.core.benchmark import BenchReport, Row
+from desktop_rag.core.measure import benchmark
+from desktop_rag.core.measure.benchmark import BenchReport, Row
 
 
 def test_targets_are_judged_on_the_ratio_or_the_value():
@@ -58,7 +58,7 @@ def test_ingest_section_compares_the_pipeline_with_the_bare_encoder(tmp_path: Pa
 
 @pytest.mark.slow
 def test_synthetic_library_is_searchable(tmp_path: Path):
-    from desktop_rag.core.embedding import embedder_for, resolve_embedding_model
+    from desktop_rag.core.search.embedding import embedder_for, resolve_embedding_model
 
     embedder = embedder_for(resolve_embedding_model(""))
     lib = benchmark.build_synthetic_library(tmp_path / "lib", 450, embedder)
@@ -111,7 +111,7 @@ def test_openmp_threads_sleep_when_idle_unless_the_user_says_otherwise():
 def test_query_embedding_fast_path_gives_the_same_vector():
     import numpy as np
 
-    from desktop_rag.core.embedding import embedder_for, resolve_embedding_model
+    from desktop_rag.core.search.embedding import embedder_for, resolve_embedding_model
 
     embedder = embedder_for(resolve_embedding_model(""))
     for text in ("what limits the pump pressure", "휴가 규정", "x"):
@@ -123,7 +123,7 @@ def test_query_embedding_fast_path_gives_the_same_vector():
 
 @pytest.mark.slow
 def test_generation_section_times_ours_beside_bare_llama_cpp_and_a_follow_up():
-    from desktop_rag.core.models import SMALLEST_BUNDLED, bundled_llm_path
+    from desktop_rag.core.answers.models import SMALLEST_BUNDLED, bundled_llm_path
 
     report = BenchReport(quick=True)
     benchmark.bench_generation(report, 8, lambda _: None, bundled_llm_path(SMALLEST_BUNDLED))

@@ -8,9 +8,14 @@ from pathlib import Path
 
 import docgen
 
-from desktop_rag.core.chunk_context import compose, document_label, embedding_text, file_label
+from desktop_rag.core.documents.chunk_context import (
+    compose,
+    document_label,
+    embedding_text,
+    file_label,
+)
 from desktop_rag.core.library import Library
-from desktop_rag.core.store import _MIGRATIONS, SCHEMA_VERSION, Store
+from desktop_rag.core.storage.store import _MIGRATIONS, SCHEMA_VERSION, Store
 
 
 def test_file_names_become_words():

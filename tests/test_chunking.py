@@ -6,9 +6,9 @@ import random
 import docgen
 import pytest
 
-from desktop_rag.core.chunking import Chunker, split_segments
-from desktop_rag.core.embedding import Embedder, resolve_embedding_model
-from desktop_rag.core.loaders import ParsedPage
+from desktop_rag.core.documents.chunking import Chunker, split_segments
+from desktop_rag.core.documents.loaders import ParsedPage
+from desktop_rag.core.search.embedding import Embedder, resolve_embedding_model
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_a_sentence_longer_than_the_model_is_split(embedder: Embedder):
 
 
 def test_rectangles_cover_exactly_the_chunk_words(tmp_path, embedder: Embedder):
-    from desktop_rag.core.loaders import open_pages
+    from desktop_rag.core.documents.loaders import open_pages
 
     path = docgen.make_pdf(tmp_path / "r.pdf", ["Short first line.\n\nSecond paragraph is here."])
     _, pages = open_pages(path)

@@ -1,4 +1,4 @@
-from desktop_rag.core.citations import attribute, cited_numbers, support
+from desktop_rag.core.answers.citations import attribute, cited_numbers, support
 
 SOURCES = [
     "The Harwick Bridge opened to traffic on 14 March 1887 and its total length is 412 metres.",

@@ -115,7 +115,7 @@ def test_ingest_sync_reports_a_file_that_keeps_changing_and_exits_non_zero(
     argv = ["ingest", "--sync", str(inbox), "-l", "Inbox", "-q"]
     r = clirun.start_function(
         clirun.cli_with,
-        {"desktop_rag.core.watch.SYNC_WAIT_S": 4.0},  # a user waits 30 s
+        {"desktop_rag.core.indexing.watch.SYNC_WAIT_S": 4.0},  # a user waits 30 s
         argv,
         env={"DESKTOP_RAG_HOME": str(isolated_home)},
         logs=tmp_path,

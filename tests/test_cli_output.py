@@ -9,7 +9,7 @@ import unicodedata
 
 import pytest
 
-from desktop_rag.cli import StreamedAnswer, terminal_rows
+from desktop_rag.cli.ask import StreamedAnswer, terminal_rows
 
 STREAMED = "The Harwick Bridge opened in 1887. 하윅 다리의 길이는 412미터입니다. It is long."
 FINAL = "The Harwick Bridge opened in 1887 [1]. 하윅 다리의 길이는 412미터입니다 [1]. It is long."

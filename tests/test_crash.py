@@ -107,7 +107,7 @@ def check_library(folder: Path, scratch: Path) -> int:
     db.close()
 
     # the index on disk never holds a chunk the store does not (it is saved after commits)
-    from desktop_rag.core.vectors import VectorIndex
+    from desktop_rag.core.storage.vectors import VectorIndex
 
     on_disk = VectorIndex(copy / "vectors.usearch", 384)
     if on_disk.load() and len(on_disk):

@@ -13,8 +13,8 @@ from pathlib import Path
 import korean_beir
 import pytest
 
-from desktop_rag.core import evaluation
-from desktop_rag.core.evaluation import (
+from desktop_rag.core.measure import evaluation
+from desktop_rag.core.measure.evaluation import (
     documents_from_chunks,
     load_beir,
     mrr_at_k,
@@ -22,7 +22,7 @@ from desktop_rag.core.evaluation import (
     recall_at_k,
     score_run,
 )
-from desktop_rag.core.retrieval import fuse_convex
+from desktop_rag.core.search.retrieval import fuse_convex
 
 # --- metrics, by hand ----------------------------------------------------------------------------
 
@@ -242,7 +242,7 @@ def test_korean_set_hybrid_at_least_as_good_as_its_parts(tmp_path: Path):
 @pytest.mark.slow
 def test_records_keep_their_id_and_title_and_are_searchable(tmp_path: Path):
     from desktop_rag.core.library import Library
-    from desktop_rag.core.records import TextRecord, ingest_records, record_id_of
+    from desktop_rag.core.measure.records import TextRecord, ingest_records, record_id_of
 
     with Library.create_at(tmp_path / "lib") as lib:
         report = ingest_records(

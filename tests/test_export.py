@@ -10,9 +10,8 @@ import numpy as np
 import pymupdf
 import pytest
 
-from desktop_rag.core import qa
-from desktop_rag.core.errors import Cancelled, UserError
-from desktop_rag.core.export import (
+from desktop_rag.core.answers import qa
+from desktop_rag.core.answers.export import (
     Exchange,
     ExportInfo,
     exchanges_from_messages,
@@ -20,7 +19,8 @@ from desktop_rag.core.export import (
     export_in_child,
     passage_parts,
 )
-from desktop_rag.core.highlight import page_highlights
+from desktop_rag.core.answers.highlight import page_highlights
+from desktop_rag.core.errors import Cancelled, UserError
 from desktop_rag.core.tasks import CancelToken
 
 QUESTION = "How long is the Harwick Bridge?"

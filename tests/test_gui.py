@@ -416,7 +416,7 @@ def test_about_names_the_versions_of_the_app_qt_llama_cpp_and_the_models(
     text = shown[0]
     assert f"desktop-rag {__version__}" in text and f"Qt {qVersion()}" in text
     assert f"llama-cpp-python {importlib.metadata.version('llama-cpp-python')}" in text
-    from desktop_rag.core.models import bundled_llm_path, read_gguf_info
+    from desktop_rag.core.answers.models import bundled_llm_path, read_gguf_info
 
     default = read_gguf_info(bundled_llm_path()).name.removesuffix(" (bundled)")
     assert default in text and "intfloat/multilingual-e5-small" in text

@@ -7,8 +7,8 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from desktop_rag.core import qa
-from desktop_rag.core.guide import (
+from desktop_rag.core.answers import qa
+from desktop_rag.core.documents.guide import (
     GUIDE_TITLE,
     ensure_guide_pdf,
     guide_pdf_path,
@@ -54,7 +54,7 @@ def test_a_changed_guide_is_rendered_again(tmp_path: Path):
 def test_the_guide_documents_the_real_menus_and_shortcuts():
     """The guide names menus and shortcuts that exist in the window."""
     text = GUIDE_MD.read_text(encoding="utf-8")
-    window = (Path(__file__).resolve().parent.parent / "desktop_rag/gui/main_window.py").read_text(
+    window = (Path(__file__).resolve().parent.parent / "desktop_rag/gui/menus.py").read_text(
         encoding="utf-8"
     )
     for menu_item in ("Add &files…", "Add f&older…", "&Settings…", "&New chat", "&User guide"):

@@ -148,7 +148,7 @@ def test_libraries_create_list_rename_delete():
 
 
 def test_schema_version_and_wal(tmp_path: Path):
-    from desktop_rag.core.store import SCHEMA_VERSION
+    from desktop_rag.core.storage.store import SCHEMA_VERSION
 
     with Library.create("Mine") as lib:
         db = lib.db_path
@@ -173,8 +173,8 @@ def test_second_writer_gets_a_clear_message():
 def test_rebuild_with_another_embedding_model_keeps_documents(tmp_path: Path):
     import shutil
 
-    from desktop_rag.core.embedding import bundled_embedding_path
     from desktop_rag.core.library import rebuild_with_model
+    from desktop_rag.core.search.embedding import bundled_embedding_path
 
     other = tmp_path / "my-multilingual-model"
     shutil.copytree(bundled_embedding_path(), other)

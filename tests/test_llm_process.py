@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from desktop_rag.core import llama_runtime
+from desktop_rag.core.answers import llama_runtime
+from desktop_rag.core.answers.generation import Generator, ModelStopped
+from desktop_rag.core.answers.models import SMALLEST_BUNDLED, bundled_llm_path
 from desktop_rag.core.errors import UserError
 from desktop_rag.core.faults import PAUSE_ENV
-from desktop_rag.core.generation import Generator, ModelStopped
-from desktop_rag.core.models import SMALLEST_BUNDLED, bundled_llm_path
 
 MESSAGES = [{"role": "user", "content": "Write a long story about a lighthouse keeper."}]
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import docgen
 import pytest
 
-from desktop_rag.core.loaders import ParseError, decode_text, open_pages, paginate_text
+from desktop_rag.core.documents.loaders import ParseError, decode_text, open_pages, paginate_text
 
 
 def _pages(path: Path, password: str | None = None):

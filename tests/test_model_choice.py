@@ -9,9 +9,14 @@ import docgen
 import numpy as np
 
 from desktop_rag.core import textnorm
-from desktop_rag.core.embedding import E5_ID, MINILM_ID, embedder_for, resolve_embedding_model
-from desktop_rag.core.guide import ensure_guide_pdf
+from desktop_rag.core.documents.guide import ensure_guide_pdf
 from desktop_rag.core.library import Library
+from desktop_rag.core.search.embedding import (
+    E5_ID,
+    MINILM_ID,
+    embedder_for,
+    resolve_embedding_model,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,7 +36,7 @@ KOREAN = [
 
 def _stored_vectors_match(lib: Library) -> float:
     """The lowest cosine between a stored chunk vector and the library's model reading it."""
-    from desktop_rag.core.chunk_context import embedding_text
+    from desktop_rag.core.documents.chunk_context import embedding_text
 
     rows = lib.store.conn.execute("SELECT id, context, text FROM chunks ORDER BY id").fetchall()
     stored = lib.store.embeddings_for([r[0] for r in rows], lib.dim).astype(np.float32)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from modelgen import SPARSE_SIZE, fake_home, lm_studio_folder, ollama_store, tiny_gguf
 
-from desktop_rag.core import model_discovery as md
+from desktop_rag.core.answers import model_discovery as md
+from desktop_rag.core.answers.models import list_models, resolve_llm, set_default
 from desktop_rag.core.errors import UserError
-from desktop_rag.core.models import list_models, resolve_llm, set_default
 
 
 @pytest.fixture

@@ -5,9 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop_rag.core.errors import UserError
-from desktop_rag.core.generation import Generator
-from desktop_rag.core.models import (
+from desktop_rag.core.answers.generation import Generator
+from desktop_rag.core.answers.models import (
     SMALLEST_BUNDLED,
     add_model,
     bundled_llm_path,
@@ -16,6 +15,7 @@ from desktop_rag.core.models import (
     resolve_llm,
     set_default,
 )
+from desktop_rag.core.errors import UserError
 
 
 def test_bundled_model_header_is_read_without_loading():
@@ -61,7 +61,7 @@ def test_add_list_and_choose_a_default_model(tmp_path: Path):
 
 
 def test_the_default_answering_model_fits_the_computers_memory(monkeypatch: pytest.MonkeyPatch):
-    from desktop_rag.core import models
+    from desktop_rag.core.answers import models
 
     installed = [m.key for m, _ in models.installed_bundled_llms()]
     assert installed == [m.key for m in models.BUNDLED_LLMS]  # `make` installs all three

@@ -10,16 +10,17 @@ import docgen
 import numpy as np
 import pytest
 
-from desktop_rag.core import qa, textnorm
-from desktop_rag.core.embedding import (
+from desktop_rag.core import textnorm
+from desktop_rag.core.answers import qa
+from desktop_rag.core.library import Library
+from desktop_rag.core.search.embedding import (
     E5_ID,
     MINILM_ID,
     Embedder,
     embedder_for,
     resolve_embedding_model,
 )
-from desktop_rag.core.library import Library
-from desktop_rag.core.retrieval import vector_weight_for
+from desktop_rag.core.search.retrieval import vector_weight_for
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -124,7 +124,7 @@ def test_ingest_search_and_ask_with_the_network_refused(tmp_path: Path):
         (["ingest", str(docs), "--library", "Offline", "--quiet"], "2 added"),
         (["search", "what limits the pump pressure", "--library", "Offline"], "manual, p. 1"),
     ]
-    if _has_ask_command():  # core/qa.py and `desktop-rag ask` come from another branch
+    if _has_ask_command():  # core/answers/qa.py and `desktop-rag ask` come from another branch
         steps.append((["ask", "What limits the pump pressure?", "--library", "Offline"], ""))
     for argv, expected in steps:
         proc = subprocess.run(

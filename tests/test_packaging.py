@@ -120,7 +120,8 @@ def test_the_open_command_is_what_the_desktop_entry_runs():
 def test_models_are_found_in_a_frozen_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """In a PyInstaller bundle find_spec may not see data-only packages: the locators fall
     back to the copies under sys._MEIPASS."""
-    from desktop_rag.core import embedding, models
+    from desktop_rag.core.answers import models
+    from desktop_rag.core.search import embedding
 
     model = tmp_path / "desktop_rag_e5_small" / "model"
     model.mkdir(parents=True)

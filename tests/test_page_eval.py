@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from desktop_rag.core.errors import UserError
-from desktop_rag.core.page_evaluation import (
+from desktop_rag.core.measure.page_evaluation import (
     PageQuestion,
     first_gold_rank,
     load_page_dataset,
@@ -122,7 +122,7 @@ def test_eval_pages_finds_the_page_of_the_right_filing(tmp_path: Path):
 
 
 def test_a_page_whose_other_passages_match_rises_by_hand():
-    from desktop_rag.core.retrieval import add_page_evidence
+    from desktop_rag.core.search.retrieval import add_page_evidence
 
     ranked = [(1, 1.0), (2, 0.9), (3, 0.8), (4, 0.5)]
     page_of = {1: (1, 1), 2: (1, 2), 3: (1, 2), 4: (1, 1)}
@@ -132,7 +132,7 @@ def test_a_page_whose_other_passages_match_rises_by_hand():
 
 
 def test_page_evidence_counts_only_pages_of_longer_documents(tmp_path: Path):
-    from desktop_rag.core.store import Store
+    from desktop_rag.core.storage.store import Store
 
     store = Store(tmp_path / "library.db")
     try:

@@ -9,10 +9,15 @@ import docgen
 import pymupdf
 import pytest
 
-from desktop_rag.core.chunking import Chunker, heading_at
-from desktop_rag.core.embedding import Embedder, resolve_embedding_model
-from desktop_rag.core.loaders import open_pages, page_words, words_to_text
-from desktop_rag.core.page_layout import RunningLines, is_page_number, layout_page, margin_key
+from desktop_rag.core.documents.chunking import Chunker, heading_at
+from desktop_rag.core.documents.loaders import open_pages, page_words, words_to_text
+from desktop_rag.core.documents.page_layout import (
+    RunningLines,
+    is_page_number,
+    layout_page,
+    margin_key,
+)
+from desktop_rag.core.search.embedding import Embedder, resolve_embedding_model
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ from pathlib import Path
 import docgen
 import pytest
 
-from desktop_rag.core import qa
-from desktop_rag.core.generation import Generator
+from desktop_rag.core.answers import qa
+from desktop_rag.core.answers.generation import Generator
+from desktop_rag.core.answers.models import SMALLEST_BUNDLED, bundled_llm_path
 from desktop_rag.core.library import Library
-from desktop_rag.core.models import SMALLEST_BUNDLED, bundled_llm_path
 from desktop_rag.core.tasks import CancelToken
 
 
@@ -151,7 +151,7 @@ def test_without_a_model_the_best_passages_are_returned(shared_library: Library)
 
 
 def test_evidence_sentences_weigh_the_questions_keywords_beside_meaning():
-    from desktop_rag.core.retrieval import Hit
+    from desktop_rag.core.search.retrieval import Hit
 
     text = (
         "The bridge opened to traffic in spring. Its main span is 412 metres long. "

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop_rag.core import qa_eval
-from desktop_rag.core.qa_eval import contains_answer, normalize, same_language, token_f1
+from desktop_rag.core.measure import qa_eval
+from desktop_rag.core.measure.qa_eval import contains_answer, normalize, same_language, token_f1
 
 
 def test_the_gold_answer_is_found_after_normalisation():
@@ -97,7 +97,7 @@ def test_paragraphs_are_located_in_the_article_text(tmp_path: Path):
 
 @pytest.mark.slow
 def test_a_small_set_is_asked_and_scored_through_the_real_pipeline(tmp_path: Path):
-    from desktop_rag.core.models import SMALLEST_BUNDLED
+    from desktop_rag.core.answers.models import SMALLEST_BUNDLED
 
     report = qa_eval.evaluate_qa(
         _write_set(tmp_path / "set"), "test", model=SMALLEST_BUNDLED, max_answer_tokens=48

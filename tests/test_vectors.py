@@ -16,7 +16,7 @@ def test_adding_after_the_last_document_was_removed_and_the_index_reloaded(tmp_p
         f"""
         import numpy as np
         from pathlib import Path
-        from desktop_rag.core.vectors import VectorIndex
+        from desktop_rag.core.storage.vectors import VectorIndex
 
         path = Path({str(tmp_path / "v.usearch")!r})
         first = VectorIndex(path, 4)

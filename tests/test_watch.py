@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from desktop_rag.core.indexing.watch import FolderWatcher, is_under
 from desktop_rag.core.library import Library
-from desktop_rag.core.watch import FolderWatcher, is_under
 
 
 def write(path: Path, text: str, age_s: float = 30.0) -> Path:
@@ -146,7 +146,7 @@ def test_the_watcher_reports_a_copied_and_a_deleted_file(tmp_path: Path, corpus:
 
 
 def test_a_library_from_before_linked_folders_is_migrated(tmp_path: Path):
-    from desktop_rag.core.store import _MIGRATIONS, SCHEMA_VERSION
+    from desktop_rag.core.storage.store import _MIGRATIONS, SCHEMA_VERSION
 
     with Library.create("Old") as lib:
         db = lib.db_path

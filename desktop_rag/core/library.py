@@ -16,7 +16,10 @@ from typing import Any
 import numpy as np
 
 from desktop_rag.core import config
-from desktop_rag.core.embedding import (
+from desktop_rag.core.errors import UserError
+from desktop_rag.core.faults import checkpoint
+from desktop_rag.core.fsutil import ensure_private_dir
+from desktop_rag.core.search.embedding import (
     E5_ID,
     MINILM_ID,
     Embedder,
@@ -24,14 +27,11 @@ from desktop_rag.core.embedding import (
     embedder_for,
     resolve_embedding_model,
 )
-from desktop_rag.core.errors import UserError
-from desktop_rag.core.faults import checkpoint
-from desktop_rag.core.fsutil import ensure_private_dir
-from desktop_rag.core.lock import LibraryLock
-from desktop_rag.core.store import Store
+from desktop_rag.core.storage.lock import LibraryLock
+from desktop_rag.core.storage.store import Store
+from desktop_rag.core.storage.vectors import VectorIndex, remove_stale_temp_files
 from desktop_rag.core.tasks import CancelToken, Progress
 from desktop_rag.core.textnorm import text_language
-from desktop_rag.core.vectors import VectorIndex, remove_stale_temp_files
 
 log = logging.getLogger(__name__)
 
@@ -297,7 +297,7 @@ class Library:
         """Whether the library picks its model from its documents (and has not been given
         one): true while it holds none of the user's (the user guide does not choose), and
         again once it is emptied."""
-        from desktop_rag.core.guide import is_guide
+        from desktop_rag.core.documents.guide import is_guide
 
         if self.store.get_meta("embedding_choice") != "auto":
             return False
@@ -330,7 +330,7 @@ class Library:
         """Switch to the model `ref` (of the same dimension) and embed the stored chunks with
         it, keeping their cuts: for the first documents of a library that turned out not to be
         all English (Ingestor). Cheaper than `rebuild_with_model`, which reads every file again."""
-        from desktop_rag.core.chunk_context import embedding_text
+        from desktop_rag.core.documents.chunk_context import embedding_text
 
         self._require_writable()
         model = resolve_embedding_model(ref)
@@ -376,7 +376,7 @@ class Library:
     ) -> Any:
         """Add files and folders (`force`: re-index unchanged ones too); returns an
         IngestReport."""
-        from desktop_rag.core.ingest import Ingestor
+        from desktop_rag.core.indexing.ingest import Ingestor
 
         self._require_writable()
         return Ingestor(self, progress, cancel, passwords, password, force).run(paths)
@@ -409,7 +409,7 @@ class Library:
     def link_folder(self, path: str | Path) -> str:
         """Follow a folder: its files are added, and kept in sync by every sync pass and by
         the watcher. Returns the folder as stored."""
-        from desktop_rag.core.watch import check_folder
+        from desktop_rag.core.indexing.watch import check_folder
 
         self._require_writable()
         folder = check_folder(path)
@@ -420,7 +420,7 @@ class Library:
     def unlink_folder(self, path: str | Path, remove_documents: bool = False) -> list[str]:
         """Stop following a folder; with `remove_documents`, also drop the documents under it
         (and nothing else). Returns the paths removed."""
-        from desktop_rag.core.watch import folder_key, is_under
+        from desktop_rag.core.indexing.watch import folder_key, is_under
 
         self._require_writable()
         folder = folder_key(path)
@@ -451,7 +451,7 @@ class Library:
         """One pass over a folder (add, update, follow renames, remove what is gone under it);
         returns a SyncReport. With `wait_s`, files still being written are waited for (up to
         that long in all; `on_wait` hears which) instead of being left to the next pass."""
-        from desktop_rag.core.watch import sync_folder
+        from desktop_rag.core.indexing.watch import sync_folder
 
         self._require_writable()
         return sync_folder(self, str(path), progress, cancel, wait_s=wait_s, on_wait=on_wait)
@@ -462,14 +462,14 @@ class Library:
         cancel: CancelToken | None = None,
     ) -> list[Any]:
         """A pass over every linked folder: catches what changed while the app was closed."""
-        from desktop_rag.core.watch import sync_linked_folders
+        from desktop_rag.core.indexing.watch import sync_linked_folders
 
         self._require_writable()
         return sync_linked_folders(self, progress, cancel)
 
     def search(self, query: str, k: int = 10) -> list[Any]:
         """Hybrid keyword + meaning search; returns Hits, best first."""
-        from desktop_rag.core.retrieval import search
+        from desktop_rag.core.search.retrieval import search
 
         log.debug("search in %s: %r", self.name, query)  # questions only in debug logs
         return search(self.store, self.vectors, self.embedder(), self.embedding_model, query, k)
@@ -505,7 +505,7 @@ class LibraryReader:
         return self._library.embedding_model
 
     def search(self, query: str, k: int = 10) -> list[Any]:
-        from desktop_rag.core.retrieval import search
+        from desktop_rag.core.search.retrieval import search
 
         model = self.embedding_model
         return search(self.store, self.vectors, embedder_for(model), model, query, k)

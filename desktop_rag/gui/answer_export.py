@@ -10,8 +10,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from desktop_rag.core.answers.export import Exchange, ExportInfo, export_in_child
 from desktop_rag.core.config import data_dir
-from desktop_rag.core.export import Exchange, ExportInfo, export_in_child
 from desktop_rag.gui.workers import Lane, Task
 
 

@@ -8,8 +8,8 @@ import logging
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from desktop_rag.core.indexing.watch import SETTLE_S, FolderWatcher, SyncReport
 from desktop_rag.core.library import Library
-from desktop_rag.core.watch import SETTLE_S, FolderWatcher, SyncReport
 from desktop_rag.gui.workers import Lane, Task
 
 log = logging.getLogger(__name__)

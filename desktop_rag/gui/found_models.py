@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_rag.core.answers.model_discovery import FoundModel, find_models, use_found_model
+from desktop_rag.core.answers.models import ModelInfo
 from desktop_rag.core.errors import UserError
-from desktop_rag.core.model_discovery import FoundModel, find_models, use_found_model
-from desktop_rag.core.models import ModelInfo
 from desktop_rag.gui.messages import show_error
 from desktop_rag.gui.workers import Lane, Task
 

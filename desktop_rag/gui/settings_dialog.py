@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_rag.core.answers.models import ModelInfo, bundled_llm_path, list_models, read_gguf_info
 from desktop_rag.core.config import Settings
 from desktop_rag.core.errors import UserError
-from desktop_rag.core.models import ModelInfo, bundled_llm_path, list_models, read_gguf_info
 from desktop_rag.gui.found_models import FoundModelsBox
 from desktop_rag.gui.messages import show_error
 from desktop_rag.gui.translation import system_language_name

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_rag.core.highlight import CONTEXT_RGBA, FOCUS_RGBA, PAD_PIXELS, page_highlights
-from desktop_rag.core.loaders import LAYOUT_SUFFIXES
+from desktop_rag.core.answers.highlight import CONTEXT_RGBA, FOCUS_RGBA, PAD_PIXELS, page_highlights
+from desktop_rag.core.documents.loaders import LAYOUT_SUFFIXES
 
 log = logging.getLogger(__name__)
 

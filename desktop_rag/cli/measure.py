@@ -1,0 +1,199 @@
+"""`desktop-rag eval` and `bench`: how well search and answers do, and how fast."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from desktop_rag.cli.common import _friendly
+from desktop_rag.core.errors import UserError
+
+
+@click.command("eval")
+@click.option(
+    "--beir",
+    "beir_dir",
+    default=None,
+    type=click.Path(exists=True, file_okay=False, path_type=str),
+    help="Search quality on a BEIR folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv), or "
+    "on a SQuAD/KorQuAD folder (articles.jsonl, questions.jsonl, split.json) read as one.",
+)
+@click.option(
+    "--pages",
+    "pages_dir",
+    default=None,
+    type=click.Path(exists=True, file_okay=False, path_type=str),
+    help="A folder of PDFs with questions.jsonl naming each question's evidence pages "
+    "(FinanceBench's layout): page-hit@1/5/10 and MRR.",
+)
+@click.option(
+    "--qa",
+    "qa_dir",
+    default=None,
+    type=click.Path(exists=True, file_okay=False, path_type=str),
+    help="Answer quality on a question-answering set (articles or PDFs with questions).",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["bm25", "dense", "hybrid", "all"]),
+    default="all",
+    show_default=True,
+    help="--beir, --pages: keyword, meaning, or the hybrid search users get; all: each.",
+)
+@click.option("--split", default="test", show_default=True, help="Which split to score.")
+@click.option("--limit", default=0, help="--qa: ask this many questions, drawn at random.")
+@click.option("--seed", default=0, show_default=True, help="--qa: the draw's seed.")
+@click.option("--model", "model_ref", default="", help="--qa: a .gguf path or registered name.")
+@click.option(
+    "--embedding-model",
+    default="",
+    help="--beir: the index's embedding model (default: chosen by the corpus's language, as "
+    "for a new library): 'e5' (multilingual-e5-small), 'minilm' (all-MiniLM-L6-v2), or a "
+    "sentence-transformers folder.",
+)
+@click.option(
+    "--index-dir",
+    default=None,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Keep the indexed corpus here and reuse it next time (default: a temporary folder).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@_friendly
+def eval_command(
+    beir_dir: str | None,
+    pages_dir: str | None,
+    qa_dir: str | None,
+    mode: str,
+    split: str,
+    limit: int,
+    seed: int,
+    model_ref: str,
+    embedding_model: str,
+    index_dir: str | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Measure search (--beir: nDCG@10, Recall@10/100, MRR@10 per mode; --pages: page-hit@1/
+    5/10 and MRR on PDFs with gold pages) or answers (--qa: right, cited, refused when they
+    should be, in the question's language, how fast)."""
+    from tqdm import tqdm
+
+    if sum(1 for d in (beir_dir, qa_dir, pages_dir) if d) != 1:
+        raise UserError(
+            "Give one dataset to measure on.", "Use --beir DIR, --pages DIR or --qa DIR."
+        )
+    bar = None if quiet else tqdm(total=0, unit="doc", file=sys.stderr, dynamic_ncols=True)
+
+    def progress(p: Any) -> None:
+        if bar is not None:
+            bar.total = p.files_total
+            bar.n = p.files_done
+            bar.set_postfix_str(f"{p.pages_done} pages, {p.chunks_done} chunks", refresh=False)
+            bar.refresh()
+
+    from desktop_rag.core.measure.evaluation import MODES
+
+    modes = MODES if mode == "all" else (mode,)
+    report: Any
+    try:
+        if qa_dir:
+            report = _eval_qa(qa_dir, split, limit, seed, model_ref, index_dir, progress, bar)
+        elif pages_dir:
+            from desktop_rag.core.measure.page_evaluation import evaluate_pages
+
+            report = evaluate_pages(pages_dir, modes, index_dir=index_dir, progress=progress)
+        else:
+            from desktop_rag.core.measure.evaluation import evaluate_beir
+
+            assert beir_dir is not None
+            report = evaluate_beir(
+                beir_dir,
+                modes,
+                split,
+                index_dir=index_dir,
+                progress=progress,
+                embedding_model=embedding_model,
+            )
+    finally:
+        if bar is not None:
+            bar.close()
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(report.table())
+
+
+def _eval_qa(
+    qa_dir: str,
+    split: str,
+    limit: int,
+    seed: int,
+    model_ref: str,
+    index_dir: str | None,
+    progress: Callable[[Any], None],
+    bar: Any,
+) -> Any:
+    from desktop_rag.core.measure.qa_eval import evaluate_qa
+
+    asked = [0]
+
+    def on_answer(outcome: Any, done: int, total: int) -> None:
+        asked[0] = done
+        if bar is not None:
+            bar.unit = "question"
+            bar.total, bar.n = total, done
+            bar.set_postfix_str(
+                f"{outcome.status}, {'right' if outcome.correct else 'wrong'}", refresh=False
+            )
+            bar.refresh()
+
+    def on_progress(p: Any) -> None:
+        if not asked[0]:
+            progress(p)
+
+    return evaluate_qa(
+        qa_dir, split, limit, seed, model_ref, index_dir,
+        progress=on_progress, on_answer=on_answer,
+    )  # fmt: skip
+
+
+@click.command()
+@click.option("--quick", is_flag=True, help="Smaller inputs and fewer repeats (a few minutes).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--only",
+    multiple=True,
+    type=click.Choice(["ingest", "search", "generation", "startup"]),
+    help="Run only these sections (repeatable).",
+)
+@click.option(
+    "--embedding-model",
+    default="",
+    help="Embedding model for ingest and search (default: as a new library chooses for "
+    "ingest, multilingual-e5-small for search): 'e5', 'minilm', or a sentence-transformers "
+    "folder.",
+)
+@_friendly
+def bench(quick: bool, as_json: bool, only: tuple[str, ...], embedding_model: str) -> None:
+    """Speed of ingestion, search, generation and start-up, each beside the raw component."""
+    from desktop_rag.core.measure.benchmark import SECTIONS, run_benchmark
+
+    def progress(p: Any) -> None:
+        click.echo(f"… {p.current}", err=True)
+
+    report = run_benchmark(
+        quick=quick, sections=only or SECTIONS, progress=progress, embedding_model=embedding_model
+    )
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        click.echo(report.table())
+
+
+# what desktop_rag.cli adds to `desktop-rag`
+COMMANDS = [eval_command, bench]

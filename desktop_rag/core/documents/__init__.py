@@ -1,0 +1,6 @@
+"""Documents: a file becomes pages of text with positions, and pages become chunks.
+
+Owns the loaders (PyMuPDF, plain text, DOCX), page layout, chunking and each chunk's context
+label, the parser child process (the parse lane), and the user guide PDF.
+May import: the shared leaves at the top of `desktop_rag.core` only (errors, tasks, config,
+faults, fsutil, textnorm). The bottom layer: everything else may import it."""
