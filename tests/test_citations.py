@@ -27,3 +27,11 @@ def test_model_citations_are_kept_and_layout_preserved():
     text, verdicts = attribute(answer, SOURCES)
     assert text == "- Opened in 1887 [1].\n- Bakers used sourdough [2]."
     assert [v.inferred for v in verdicts] == [False, True]
+
+
+def test_a_wrong_citation_number_moves_to_the_source_that_states_the_sentence():
+    answer = "The Harwick Bridge opened in 1887 and is 412 metres long [2]. Bakers bake [2]."
+    text, verdicts = attribute(answer, SOURCES)
+    assert text == "The Harwick Bridge opened in 1887 and is 412 metres long [1]. Bakers bake [2]."
+    assert verdicts[0].cited == [1] and verdicts[0].supported
+    assert verdicts[1].cited == [2]  # a number no other source does better on stays

@@ -13,6 +13,9 @@ _CITE = re.compile(r"\[(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|\n+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # "… Poland. [1]": the citation belongs to the sentence before it -> "… Poland [1]."
+# a cited source this much less supportive than another that states the sentence is a wrong
+# number, and the citation moves to that other source
+REPOINT_MARGIN = 0.25
 _TRAILING_CITE = re.compile(r"([.!?。！？])((?:\s*\[\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\])+)")
 
 
@@ -238,13 +241,24 @@ def attribute(
     Returns the answer with the added citations (layout kept), and per-sentence verdicts."""
     answer = _TRAILING_CITE.sub(r"\2\1", answer)
     verdicts: list[SentenceSupport] = []
-    inserts: list[tuple[int, str]] = []
+    edits: list[tuple[int, int, str]] = []  # (start, end, replacement) in `answer`
     for start, end in sentence_spans(answer):
         sentence = answer[start:end]
         cited = cited_numbers(sentence, len(sources))
         if cited:
-            ok = max(support(sentence, sources[n - 1]) for n in cited) >= threshold / 2
-            verdicts.append(SentenceSupport(sentence, cited, False, ok))
+            held = max(support(sentence, sources[n - 1]) for n in cited)
+            scores = [support(sentence, src) for src in sources]
+            best = max(range(len(sources)), key=lambda i: scores[i])
+            if held < threshold <= scores[best] and scores[best] - held >= REPOINT_MARGIN:
+                # a small model often writes the wrong number: the source that states the
+                # sentence is the one to open
+                marks = list(re.finditer(r"\s*" + _CITE.pattern, sentence))
+                for m in marks:
+                    edits.append((start + m.start(), start + m.end(), ""))
+                edits[-1] = (*edits[-1][:2], f" [{best + 1}]")
+                verdicts.append(SentenceSupport(sentence, [best + 1], True, True))
+                continue
+            verdicts.append(SentenceSupport(sentence, cited, False, held >= threshold / 2))
             continue
         scores = [support(sentence, src) for src in sources]
         best = max(range(len(sources)), key=lambda i: scores[i]) if sources else -1
@@ -254,9 +268,10 @@ def attribute(
         if best >= 0 and scores[best] >= threshold:
             verdicts.append(SentenceSupport(sentence, [best + 1], True, True))
             m = re.search(r"[.!?。！？]+$", sentence)
-            inserts.append((start + (m.start() if m else len(sentence)), f" [{best + 1}]"))
+            at = start + (m.start() if m else len(sentence))
+            edits.append((at, at, f" [{best + 1}]"))
         else:
             verdicts.append(SentenceSupport(sentence, [], False, False))
-    for pos, mark in reversed(inserts):
-        answer = answer[:pos] + mark + answer[pos:]
+    for a, b, mark in sorted(edits, reverse=True):
+        answer = answer[:a] + mark + answer[b:]
     return answer, verdicts

@@ -400,7 +400,13 @@ def _window(judged: Judged, a: int, b: int, kind: str) -> tuple[int, int]:
     else:
         lo, hi = at - lean, at + (unit.endswith(":") or len(unit.split()) < 5)
     lo, hi = max(lo, 0), min(hi, len(units) - 1)
+    if hi > at and _heading_like(sentences.clean(text[slice(*units[hi])])):
+        hi -= 1  # the heading of the next section belongs to what follows it
     return units[lo][0], units[hi][1]
+
+
+def _heading_like(unit: str) -> bool:
+    return len(unit.split()) <= 10 and not sentences.is_row(unit) and unit[-1:] not in ".!?:;。"
 
 
 def language_of(text: str) -> str:

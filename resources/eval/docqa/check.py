@@ -26,15 +26,26 @@ import pymupdf
 HERE = Path(__file__).resolve().parent
 TYPES = {"factoid", "definition", "comparison", "why_how", "multi", "table", "unanswerable"}
 LANGS = {"en", "ko"}
-FIELDS = ["id", "doc_name", "question", "answer", "key_terms", "evidence", "type", "language",
-          "is_impossible"]
+FIELDS = [
+    "id",
+    "doc_name",
+    "question",
+    "answer",
+    "key_terms",
+    "evidence",
+    "type",
+    "language",
+    "is_impossible",
+]
 
 # --- normalisation, as in desktop_rag.core.qa_eval.normalize / contains_answer -----------------
 _CITATION = re.compile(r"\[\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\]")
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
-_CJK = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff\uac00-\ud7a3\uf900-\ufaff]")
+_CJK = re.compile(
+    r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff\uac00-\ud7a3\uf900-\ufaff]"
+)
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 
 
@@ -95,7 +106,7 @@ def readme_table(path: Path) -> dict[str, dict[str, str]]:
             continue
         if set(line.replace("|", "").strip()) <= set("-: "):
             continue
-        row = dict(zip(header, cells))
+        row = dict(zip(header, cells, strict=False))
         rows[row["stem"]] = row
     return rows
 
@@ -128,7 +139,10 @@ def main() -> int:
         if row is not None and str(len(texts[stem])) != row.get("pages", ""):
             errors.append(f"{stem}: {len(texts[stem])} pages, README.md says {row.get('pages')}")
         empty = sum(1 for t in texts[stem] if len(t.strip()) < 20)
-        if sum(len(t) for t in texts[stem]) < 500 * len(texts[stem]) * 0.2 or empty > len(texts[stem]) / 2:
+        if (
+            sum(len(t) for t in texts[stem]) < 500 * len(texts[stem]) * 0.2
+            or empty > len(texts[stem]) / 2
+        ):
             errors.append(f"{stem}: little or no text layer ({empty} near-empty pages)")
     for pdf in sorted((HERE / "pdfs").glob("*.pdf")):
         if pdf.stem not in split:
@@ -173,7 +187,9 @@ def main() -> int:
             errors.append(f"{qid}: is_impossible={impossible} but type={r['type']}")
         if impossible:
             if r["key_terms"] or r["evidence"] or r["answer"]:
-                errors.append(f"{qid}: unanswerable, so key_terms, evidence and answer must be empty")
+                errors.append(
+                    f"{qid}: unanswerable, so key_terms, evidence and answer must be empty"
+                )
             continue
         if not r["answer"] or not r["key_terms"] or not r["evidence"]:
             errors.append(f"{qid}: answerable, so answer, key_terms and evidence are needed")
@@ -193,12 +209,18 @@ def main() -> int:
             if not quote or squash(quote) not in squash(pages[p]):
                 errors.append(f"{qid}: evidence_text not found on page {p}: {quote[:60]!r}")
         for group in r["key_terms"]:
-            if not isinstance(group, list) or not group or not all(isinstance(a, str) and a for a in group):
+            if (
+                not isinstance(group, list)
+                or not group
+                or not all(isinstance(a, str) and a for a in group)
+            ):
                 errors.append(f"{qid}: bad key-term group {group!r}")
                 continue
             if not any(contains(t, group) for t in gold):
-                errors.append(f"{qid}: no alternative of {group} on gold pages "
-                              f"{[e['evidence_page_num'] for e in r['evidence']]}")
+                errors.append(
+                    f"{qid}: no alternative of {group} on gold pages "
+                    f"{[e['evidence_page_num'] for e in r['evidence']]}"
+                )
             if not contains(r["answer"], group):
                 errors.append(f"{qid}: reference answer lacks key-term group {group}")
 
@@ -209,15 +231,25 @@ def main() -> int:
     per_lang = Counter(r["language"] for r in rows)
     unans = Counter(split.get(r["doc_name"], "?") for r in rows if r["is_impossible"])
     split_lang = Counter((split.get(r["doc_name"], "?"), r["language"]) for r in rows)
-    print(f"{len(split)} PDFs, {sum(len(t) for t in texts.values())} pages, "
-          f"{sum((HERE / 'pdfs' / f'{s}.pdf').stat().st_size for s in texts)} bytes")
+    print(
+        f"{len(split)} PDFs, {sum(len(t) for t in texts.values())} pages, "
+        f"{sum((HERE / 'pdfs' / f'{s}.pdf').stat().st_size for s in texts)} bytes"
+    )
     print(f"{len(rows)} questions")
     for doc in split:
-        print(f"  {doc:24s} {split[doc]:5s} {per_doc[doc]:3d} questions, "
-              f"{sum(1 for r in rows if r['doc_name'] == doc and r['is_impossible'])} unanswerable")
-    print("  by split:    " + ", ".join(f"{k} {v} ({v / len(rows):.0%})" for k, v in sorted(per_split.items())))
+        print(
+            f"  {doc:24s} {split[doc]:5s} {per_doc[doc]:3d} questions, "
+            f"{sum(1 for r in rows if r['doc_name'] == doc and r['is_impossible'])} unanswerable"
+        )
+    print(
+        "  by split:    "
+        + ", ".join(f"{k} {v} ({v / len(rows):.0%})" for k, v in sorted(per_split.items()))
+    )
     print("  by language: " + ", ".join(f"{k} {v}" for k, v in sorted(per_lang.items())))
-    print("  split x lang: " + ", ".join(f"{s}/{l} {v}" for (s, l), v in sorted(split_lang.items())))
+    print(
+        "  split x lang: "
+        + ", ".join(f"{s}/{lang} {v}" for (s, lang), v in sorted(split_lang.items()))
+    )
     print("  by type:     " + ", ".join(f"{k} {v}" for k, v in sorted(per_type.items())))
     print("  unanswerable by split: " + ", ".join(f"{k} {v}" for k, v in sorted(unans.items())))
     for w in warn:
