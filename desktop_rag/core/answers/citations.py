@@ -267,8 +267,8 @@ def attribute(
             scores = [1.0 if i == best else 0.0 for i in range(len(sources))]
         if best >= 0 and scores[best] >= threshold:
             verdicts.append(SentenceSupport(sentence, [best + 1], True, True))
-            m = re.search(r"[.!?。！？]+$", sentence)
-            at = start + (m.start() if m else len(sentence))
+            stop = re.search(r"[.!?。！？]+$", sentence)
+            at = start + (stop.start() if stop else len(sentence))
             edits.append((at, at, f" [{best + 1}]"))
         else:
             verdicts.append(SentenceSupport(sentence, [], False, False))
