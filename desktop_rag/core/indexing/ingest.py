@@ -1,6 +1,9 @@
-"""Files and folders into a library: find, parse (in a child), chunk, embed, store.
+"""Files and folders into a library: find, parse (in a child), chunk, store; then embed.
 
-One SQLite transaction per document: a crash loses at most the document in flight. One bad
+A document is committed (pages, chunks, keyword index) in one SQLite transaction as soon as
+it is read: searchable by keywords at once, and a crash loses at most the document in flight.
+Its embeddings follow once every file of the batch is stored (core/indexing/meaning.py), or
+later on the index lane when the window asks for keywords first (`embed=False`). One bad
 file never stops the batch; it is recorded with its error."""
 
 from __future__ import annotations
@@ -17,8 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from desktop_rag.core import textnorm
 from desktop_rag.core.documents import chunk_context
 from desktop_rag.core.documents.chunking import ChunkDraft, Chunker, last_heading
@@ -33,6 +34,7 @@ from desktop_rag.core.documents.loaders import (
 from desktop_rag.core.documents.parser_process import ParseJob, ParsePipeline
 from desktop_rag.core.errors import Cancelled, UserError
 from desktop_rag.core.faults import checkpoint
+from desktop_rag.core.indexing.meaning import EMBED_BATCH, STAGE, embed_pending
 from desktop_rag.core.storage.store import ChunkRecord, PageRecord, Store
 from desktop_rag.core.tasks import CancelToken, Progress
 
@@ -43,7 +45,7 @@ log = logging.getLogger(__name__)
 
 # characters of a document's opening pages that tell its language (textnorm.text_language)
 MODEL_SAMPLE_CHARS = 4000
-EMBED_BATCH = 256  # chunks per encode call: sorted by length inside, so less padding
+__all__ = ["EMBED_BATCH"]  # chunks per encode call (core/indexing/meaning.py)
 SAVE_EVERY_S = 60.0
 _TEMP_PREFIXES = ("~$", ".~lock", "~lock.")
 _TEMP_SUFFIXES = (
@@ -81,6 +83,9 @@ class IngestReport:
     chunks: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    # from the start until the last document was stored: searchable by keywords from then on
+    searchable_seconds: float = 0.0
+    meaning_pending: int = 0  # chunks of the library still without an embedding at the end
     ocr_pages: int = 0  # pages read by OCR (they had no text layer)
     cancelled: bool = False
     # documents added in a language the library's English-only model does not read
@@ -105,8 +110,15 @@ class IngestReport:
         parts = [f"{n} {s}" for s, n in counts.items() if n]
         text = ", ".join(parts) or "nothing to do"
         ocr = f" ({self.ocr_pages} by OCR)" if self.ocr_pages else ""
-        return f"{text}; {self.pages} pages{ocr}, {self.chunks} chunks in {self.seconds:.1f} s" + (
-            " (cancelled)" if self.cancelled else ""
+        pending = (
+            f"; {self.meaning_pending} chunks searchable by keywords only, meaning in progress"
+            if self.meaning_pending
+            else ""
+        )
+        return (
+            f"{text}; {self.pages} pages{ocr}, {self.chunks} chunks in {self.seconds:.1f} s"
+            + pending
+            + (" (cancelled)" if self.cancelled else "")
         )
 
 
@@ -256,15 +268,13 @@ class _FileState:
 
 
 class _Document:
-    """A document being indexed: its pages, chunks and embeddings so far."""
+    """A document being indexed: its pages and chunks so far."""
 
     def __init__(self, job: ParseJob, info: Any) -> None:
         self.job = job
         self.info = info
         self.pages: list[PageRecord] = []
         self.drafts: list[ChunkDraft] = []
-        self.vectors: list[np.ndarray] = []
-        self.embedded = 0
         self.ocr_pages = 0
         self.label = chunk_context.document_label(info.title, str(job.path))
         self.heading = ""  # the section heading in force at the end of the pages so far
@@ -281,9 +291,11 @@ class Ingestor:
         passwords: dict[str, str] | None = None,
         password: str | None = None,
         force: bool = False,
+        embed: bool = True,
     ) -> None:
         self.lib = library
         self.force = force  # re-index even files that did not change
+        self.embed = embed  # embed what is pending at the end (else the caller does, later)
         self.progress_cb = progress
         self.cancel = cancel or CancelToken()
         self.passwords = passwords or {}
@@ -296,6 +308,8 @@ class Ingestor:
         self.progress = Progress(stage="ingest")
         self._last_report = 0.0
         self._last_save = time.monotonic()
+        self._meaning_t0 = 0.0
+        self._meaning_embedded = 0
         self._bytes_total = 0
         self._bytes_done = 0
         self._t0 = time.monotonic()
@@ -364,11 +378,32 @@ class Ingestor:
         checkpoint("ingest-end")
         if self.lib.vectors.dirty:
             self.lib.vectors.save()
+        if self.embed and not self.report.cancelled:
+            self._embed_pending()
+        self.report.meaning_pending = self.lib.store.pending_counts()[0]
         self.report.seconds = time.monotonic() - self._t0
         self._report(force=True, stage="done")
         return self.report
 
     # --- steps ---
+
+    def _embed_pending(self) -> None:
+        """The second stage: embeddings for every chunk stored without one (this batch's, and
+        any an earlier, interrupted run left)."""
+        self._meaning_t0 = time.monotonic()
+        self._meaning_embedded = 0
+
+        def progress(p: Progress) -> None:
+            self.progress.extra.update(p.extra)
+            self._meaning_embedded = p.chunks_done
+            self._report(stage=STAGE)
+
+        try:
+            meaning = embed_pending(self.lib, progress, self.cancel)
+        except Cancelled:
+            self.report.cancelled = True
+            return
+        self.report.embed_seconds += meaning.embed_seconds
 
     def _mark_queued(self, files: list[Path]) -> None:
         store = self.lib.store
@@ -469,9 +504,6 @@ class Ingestor:
         self.progress.pages_done += len(pages)
         # "page 1,234 of 5,000" of a long document, between two files done
         self.progress.extra.update(page=len(doc.pages), page_count=doc.info.page_count)
-        while len(doc.drafts) - doc.embedded >= EMBED_BATCH:
-            self._embed(doc, EMBED_BATCH)
-            self._report()
 
     def _settle_model(self, doc: _Document) -> None:
         """Choose the library's model from the pages held back, then index them."""
@@ -489,21 +521,8 @@ class Ingestor:
         embedded again with the multilingual default, this one too, and so is the rest."""
         self._chose_english = False
         log.info("%s is not in English: the library takes the multilingual model", doc.job.path)
-        self.lib.reembed_stored("", self.cancel)
+        self.lib.reembed_stored("", self.cancel, defer=True)
         self._use_model()
-        doc.vectors, doc.embedded = [], 0
-
-    def _embed(self, doc: _Document, n: int) -> None:
-        self.cancel.raise_if_cancelled()
-        texts = [
-            chunk_context.embedding_text(chunk_context.compose(doc.label, d.heading), d.text)
-            for d in doc.drafts[doc.embedded : doc.embedded + n]
-        ]
-        t = time.monotonic()
-        doc.vectors.append(self.embedder.encode_passages(texts))
-        self.report.embed_seconds += time.monotonic() - t
-        doc.embedded += len(texts)
-        self.progress.chunks_done += len(texts)
 
     def _finish(self, doc: _Document) -> None:
         job = doc.job
@@ -525,8 +544,6 @@ class Ingestor:
         if other and self._chose_english:
             self._unsettle(doc)
             other = False
-        while doc.embedded < len(doc.drafts):
-            self._embed(doc, EMBED_BATCH)
         state: _FileState = job.context
         try:
             st = job.path.stat()
@@ -545,10 +562,9 @@ class Ingestor:
             return
         title = doc.info.title
         chunks = chunk_records(doc.drafts, doc.label)
-        vectors = np.concatenate(doc.vectors) if doc.vectors else np.zeros((0, self.embedder.dim))
         existed = self.lib.store.document_by_path(str(job.path))
         try:
-            _, removed, added = self.lib.store.replace_document(
+            _, removed, _ = self.lib.store.replace_document(
                 str(job.path),
                 title=title,
                 fts_title=textnorm.fts_text(doc.label),
@@ -558,13 +574,13 @@ class Ingestor:
                 mtime=state.mtime,
                 pages=doc.pages,
                 chunks=chunks,
-                embeddings=vectors,
+                embeddings=None,  # searchable by keywords now; meaning follows
             )
         except sqlite3.OperationalError as exc:
             raise _storage_error(exc) from exc
         checkpoint("committed", path=job.path)
         self.lib.vectors.remove(removed)
-        self.lib.vectors.add(added, vectors)
+        self.report.searchable_seconds = time.monotonic() - self._t0
         was_ready = existed is not None and existed["status"] == "ready"
         status = "updated" if was_ready else "added"
         if getattr(doc.info, "repaired", False):
@@ -577,6 +593,7 @@ class Ingestor:
             self.report.outcomes.append(FileOutcome(str(job.path), status))
         self.report.pages += len(doc.pages)
         self.report.chunks += len(chunks)
+        self.progress.chunks_done += len(chunks)
         self.report.ocr_pages += doc.ocr_pages
         if other:
             self.report.other_language.append(str(job.path))
@@ -612,7 +629,11 @@ class Ingestor:
         elapsed = now - self._t0
         p = self.progress
         p.stage = stage
-        if self._bytes_done and self._bytes_total > self._bytes_done:
+        if stage == STAGE:  # embeddings: the rate so far over what is left
+            left = int(p.extra.get("meaning_total", 0)) - int(p.extra.get("meaning_done", 0))  # type: ignore[call-overload]
+            rate = self._meaning_embedded / max(now - self._meaning_t0, 1e-9)
+            p.eta_seconds = left / rate if rate > 0 and left > 0 else None
+        elif self._bytes_done and self._bytes_total > self._bytes_done:
             p.eta_seconds = elapsed * (self._bytes_total - self._bytes_done) / self._bytes_done
         else:
             p.eta_seconds = None if stage != "done" else 0.0

@@ -43,8 +43,10 @@ class IndexTarget(Protocol):
         """Choose the library's model from a sample of its first document; True if it changed."""
         ...
 
-    def reembed_stored(self, ref: str, cancel: CancelToken | None = None) -> None:
-        """Re-embed what is stored with the model `ref` names."""
+    def reembed_stored(
+        self, ref: str, cancel: CancelToken | None = None, defer: bool = False
+    ) -> None:
+        """Re-embed what is stored with the model `ref` names (`defer`: leave it pending)."""
         ...
 
     def ingest(

@@ -166,13 +166,54 @@ class Embedder:
     `encode_passages` and `encode_query` add the prefixes the model was trained with (e5's
     `passage: ` and `query: `); `encode` embeds texts as they are."""
 
-    def __init__(self, model: EmbeddingModel) -> None:
+    def __init__(self, model: EmbeddingModel, backend: str | None = None) -> None:
+        """`backend`: "torch", or None for the fastest this CPU and installation offer
+        (core/search/onnx_encoder.py's choice: an int8 ONNX export of a bundled model)."""
         self.model = model
         self._st: Any = None
+        self._onnx: Any = None
+        self._wanted = backend
+        self._backend: str | None = None
         self._prefix_tokens: int | None = None
 
+    @property
+    def backend(self) -> str:
+        """What runs the model: "torch" or "onnx-<variant>"."""
+        if self._backend is None:
+            self._load()
+        assert self._backend is not None
+        return self._backend
+
+    def _load_onnx(self) -> bool:
+        from desktop_rag.core.search.onnx_encoder import (
+            TORCH,
+            OnnxEncoder,
+            choose,
+            load_tokenizer,
+            max_tokens_of,
+        )
+
+        name, path = (TORCH, None) if self._wanted == TORCH else choose(self.model.id)
+        if path is None:
+            return False
+        try:
+            self._onnx = OnnxEncoder(
+                path, load_tokenizer(self.model.path), max_tokens_of(self.model.path)
+            )
+        except Exception as exc:  # a damaged export: the torch path still works
+            log.warning("the ONNX encoder %s could not be loaded (%s): using torch", path, exc)
+            return False
+        self._backend = name
+        log.info("embedding model loaded: %s (%s)", self.model.id, name)
+        return True
+
     def _load(self) -> Any:
+        """The loaded model: sentence-transformers' for the torch path, else the ONNX encoder."""
+        if self._onnx is not None:
+            return self._onnx
         if self._st is None:
+            if self._backend is None and self._load_onnx():
+                return self._onnx
             import desktop_rag  # noqa: F401  (sets the offline switches before the import below)
 
             try:
@@ -201,19 +242,23 @@ class Embedder:
             if self.model.int8:
                 _quantize_linear_layers(st, self.model.path)
             self._st = st
-            log.info("embedding model loaded: %s", self.model.id)
+            self._backend = "torch"
+            log.info("embedding model loaded: %s (torch)", self.model.id)
         return self._st
 
     @property
     def dim(self) -> int:
         st = self._load()
+        if st is self._onnx:
+            return int(self._onnx.dim)
         getter = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
         return int(getter())
 
     @property
     def max_tokens(self) -> int:
         """Longest input, in model tokens, including the special tokens."""
-        return int(self._load().max_seq_length)
+        loaded = self._load()
+        return int(loaded.max_tokens if loaded is self._onnx else loaded.max_seq_length)
 
     @property
     def chunk_tokens(self) -> int:
@@ -244,6 +289,8 @@ class Embedder:
         """Normalized float32 embeddings, one row per text (batches sorted by length inside)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self._load() is self._onnx:
+            return np.asarray(self._onnx.encode(texts, batch_size), dtype=np.float32)
         vecs = self._load().encode(
             texts,
             batch_size=batch_size,
@@ -263,6 +310,8 @@ class Embedder:
         the vector `encode` gives, without its per-call batching overhead (a few ms of a
         ~30 ms search)."""
         st = self._load()
+        if st is self._onnx:
+            return np.asarray(self._onnx.encode([self.model.query_prefix + text])[0])
         import torch
 
         prepare = getattr(st, "preprocess", None) or st.tokenize

@@ -285,9 +285,17 @@ def fuse_convex(
     low, high = min(cosine.values()), max(cosine.values())
     span = high - low if high > low else 1.0
     total = keyword_weight + vector_weight
+    scaled = {cid: (cos - low) / span for cid, cos in cosine.items()}
+    # a keyword hit still waiting for its embedding (its document was added moments ago) has
+    # no cosine: it is given the average of the keyword hits that have one, so it ranks by
+    # its keywords among its peers instead of dropping out
+    known = [scaled[cid] for cid, _ in keyword if cid in scaled]
+    for cid, _ in keyword:
+        if cid not in scaled:
+            scaled[cid] = sum(known) / len(known) if known else 0.5
     scores = {
-        cid: (keyword_weight * bm25.get(cid, 0.0) + vector_weight * (cos - low) / span) / total
-        for cid, cos in cosine.items()
+        cid: (keyword_weight * bm25.get(cid, 0.0) + vector_weight * value) / total
+        for cid, value in scaled.items()
     }
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
@@ -297,4 +305,5 @@ def _cosines(store: Store, ids: list[int], qvec: np.ndarray, dim: int) -> dict[i
         return {}
     emb = store.embeddings_for(ids, dim).astype(np.float32)
     sims = emb @ qvec.astype(np.float32)
-    return {cid: float(s) for cid, s in zip(ids, sims, strict=True)}
+    embedded = np.any(emb != 0, axis=1)  # a chunk still without its embedding has zeros
+    return {cid: float(s) for cid, s, e in zip(ids, sims, embedded, strict=True) if e}

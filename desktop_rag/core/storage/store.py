@@ -22,7 +22,7 @@ from desktop_rag.core.documents.chunk_context import document_label
 from desktop_rag.core.errors import DiskFullError, UserError
 from desktop_rag.core.faults import checkpoint
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Porter stems English; unicode61 folds case and accents. Hangul/CJK reach FTS5 already cut
 # into character bigrams by textnorm, so the same tokenizer serves both.
@@ -107,7 +107,16 @@ _MIGRATIONS: dict[int, str] = {
     DROP TABLE chunks_fts;
     ALTER TABLE chunks_fts_v2 RENAME TO chunks_fts;
     """,
+    # 4: a chunk may be stored before its embedding (an empty blob until then): a document is
+    # searchable by keywords as soon as it is read, and its meaning follows (core/indexing/
+    # meaning.py). The index finds those chunks without reading the others.
+    4: """
+    CREATE INDEX chunks_pending ON chunks(document_id, ord) WHERE length(embedding) = 0;
+    """,
 }
+# Chunks whose embedding is still to be computed (the condition of the index above).
+PENDING = "length(embedding) = 0"
+EMBEDDED = "length(embedding) > 0"
 
 # BM25 weights of the keyword index's columns: chunk text, document label, section heading.
 # Text and label equal (tuned on SciFact train); the heading 3: tuned on financebench_dev
@@ -317,13 +326,18 @@ class Store:
         mtime: float,
         pages: Sequence[PageRecord],
         chunks: Sequence[ChunkRecord],
-        embeddings: np.ndarray,
+        embeddings: np.ndarray | None,
     ) -> tuple[int, list[int], list[int]]:
-        """Write a fully indexed document in one transaction, replacing any older version.
+        """Write a document in one transaction, replacing any older version: searchable by
+        keywords at once, by meaning once its chunks have embeddings (`None`: not yet, they
+        are stored pending and `set_embeddings` adds them).
 
         Returns (document id, chunk ids removed, chunk ids added)."""
-        assert len(chunks) == len(embeddings)
-        blobs = embeddings.astype(np.float16)
+        if embeddings is None:
+            blobs: Sequence[Any] = [np.zeros(0, np.float16)] * len(chunks)
+        else:
+            assert len(chunks) == len(embeddings)
+            blobs = embeddings.astype(np.float16)
         now = time.time()
         with self.transaction() as c:
             row = c.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()
@@ -423,12 +437,16 @@ class Store:
         return int(self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
 
     def chunk_id_fingerprint(self) -> tuple[int, int]:
-        """(count, sum of ids): compared with the vector index to detect drift cheaply."""
-        n, s = self.conn.execute("SELECT count(*), coalesce(sum(id), 0) FROM chunks").fetchone()
+        """(count, sum of ids) of the chunks that have an embedding: compared with the vector
+        index to detect drift cheaply."""
+        n, s = self.conn.execute(
+            f"SELECT count(*), coalesce(sum(id), 0) FROM chunks WHERE {EMBEDDED}"
+        ).fetchone()
         return int(n), int(s)
 
     def all_chunk_ids(self) -> np.ndarray:
-        rows = self.conn.execute("SELECT id FROM chunks ORDER BY id").fetchall()
+        """Ids of the chunks that have an embedding (those the vector index holds)."""
+        rows = self.conn.execute(f"SELECT id FROM chunks WHERE {EMBEDDED} ORDER BY id").fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.uint64, count=len(rows))
 
     def replace_embeddings(
@@ -450,17 +468,18 @@ class Store:
         for batch in _batched(list(pos), 900):
             q = ",".join("?" * len(batch))
             for cid, blob in self.conn.execute(
-                f"SELECT id, embedding FROM chunks WHERE id IN ({q})", batch
+                f"SELECT id, embedding FROM chunks WHERE id IN ({q}) AND {EMBEDDED}", batch
             ):
                 out[pos[cid]] = np.frombuffer(blob, dtype=np.float16)
-        return out
+        return out  # a chunk still without its embedding keeps a row of zeros
 
     def iter_embeddings(self, batch: int = 4096) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """All (ids, embeddings) in batches, for rebuilding the vector index."""
         last = -1
         while True:
             rows = self.conn.execute(
-                "SELECT id, embedding FROM chunks WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
+                f"SELECT id, embedding FROM chunks WHERE id > ? AND {EMBEDDED} ORDER BY id LIMIT ?",
+                (last, batch),
             ).fetchall()
             if not rows:
                 return
@@ -468,6 +487,51 @@ class Store:
             vecs = np.stack([np.frombuffer(r[1], dtype=np.float16) for r in rows])
             yield ids, vecs
             last = int(rows[-1][0])
+
+    # --- embeddings still to compute (schema 4) -------------------------------------------------
+
+    def pending_counts(self) -> tuple[int, int]:
+        """(chunks without an embedding yet, all chunks)."""
+        pending = self.conn.execute(f"SELECT count(*) FROM chunks WHERE {PENDING}").fetchone()[0]
+        return int(pending), self.chunk_count()
+
+    def pending_by_document(self) -> dict[int, int]:
+        """Documents with chunks still to embed, and how many."""
+        rows = self.conn.execute(
+            f"SELECT document_id, count(*) FROM chunks WHERE {PENDING} GROUP BY document_id"
+        )
+        return {int(d): int(n) for d, n in rows}
+
+    def pending_chunks(self, document_id: int) -> list[tuple[int, int, str, str]]:
+        """(id, ord, context, text) of a document's chunks without an embedding, in order."""
+        rows = self.conn.execute(
+            f"SELECT id, ord, context, text FROM chunks WHERE document_id = ? AND {PENDING} "
+            "ORDER BY ord",
+            (document_id,),
+        ).fetchall()
+        return [(int(i), int(o), str(c), str(t)) for i, o, c, t in rows]
+
+    def set_embeddings(self, ids: Sequence[int], vectors: np.ndarray) -> int:
+        """Store the embeddings of chunks that were waiting for them, together; returns how
+        many chunks took one (a chunk deleted meanwhile takes none)."""
+        blobs = np.asarray(vectors, dtype=np.float16)
+        with self.transaction() as c:
+            done = 0
+            for n, i in enumerate(ids):
+                cur = c.execute(
+                    f"UPDATE chunks SET embedding = ? WHERE id = ? AND {PENDING}",
+                    (blobs[n].tobytes(), int(i)),
+                )
+                done += cur.rowcount
+            checkpoint("embedding-commit")
+        return done
+
+    def clear_embeddings(self, meta: dict[str, str]) -> None:
+        """Every chunk back to waiting for its embedding, and the meta naming the model that
+        will compute them, together (a library changing its model)."""
+        with self.transaction() as c:
+            c.execute(f"UPDATE chunks SET embedding = x'' WHERE {EMBEDDED}")
+            _upsert_meta(c, meta)
 
     def fts_search(
         self, match: str, limit: int, weights: Sequence[float] = FTS_WEIGHTS

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -40,6 +41,7 @@ class VectorIndex:
         self.dirty = False
 
     def _new(self):
+        _onnxruntime_first()
         from usearch.index import Index
 
         return Index(ndim=self.dim, metric="cos", dtype="f16")
@@ -52,6 +54,7 @@ class VectorIndex:
         if not self.path.exists():
             return False
         try:
+            _onnxruntime_first()
             from usearch.index import Index
 
             if not _checksum_ok(self.path):
@@ -169,6 +172,15 @@ class VectorIndex:
         with self._lock:
             self._index = self._new()
             self.dirty = True
+
+
+def _onnxruntime_first() -> None:
+    """Import onnxruntime (the embedding models' runtime) before usearch: the other order
+    segfaults with some usearch builds (2.26)."""
+    if "usearch.index" in sys.modules or "onnxruntime" in sys.modules:
+        return
+    with contextlib.suppress(ImportError):
+        import onnxruntime  # noqa: F401
 
 
 def remove_stale_temp_files(folder: Path) -> None:
