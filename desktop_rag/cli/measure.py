@@ -178,13 +178,54 @@ def _eval_qa(
     "ingest, multilingual-e5-small for search): 'e5', 'minilm', or a sentence-transformers "
     "folder.",
 )
+@click.option(
+    "--scale",
+    is_flag=True,
+    help="Instead: build libraries of 10k, 100k and 1M chunks and report search p50/p95, "
+    "open time, memory and disk per chunk, with a plot (--plot).",
+)
+@click.option(
+    "--scale-sizes",
+    default="10000,100000,1000000",
+    show_default=True,
+    help="--scale: the library sizes, in chunks.",
+)
+@click.option(
+    "--scale-dir",
+    default=None,
+    type=click.Path(file_okay=False, path_type=str),
+    help="--scale: keep the libraries here and reuse them next time (1M chunks take a while "
+    "to build).",
+)
+@click.option(
+    "--plot",
+    "plot_path",
+    default="bench-scale.png",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=str),
+    help="--scale: where to draw the plot (PNG).",
+)
 @_friendly
-def bench(quick: bool, as_json: bool, only: tuple[str, ...], embedding_model: str) -> None:
-    """Speed of ingestion, search, generation and start-up, each beside the raw component."""
+def bench(
+    quick: bool,
+    as_json: bool,
+    only: tuple[str, ...],
+    embedding_model: str,
+    scale: bool,
+    scale_sizes: str,
+    scale_dir: str | None,
+    plot_path: str,
+) -> None:
+    """Speed of ingestion, search, generation and start-up, each beside the raw component;
+    with --scale, how search, memory and disk grow with the library."""
     from desktop_rag.core.measure.benchmark import SECTIONS, run_benchmark
 
     def progress(p: Any) -> None:
         click.echo(f"… {p.current}", err=True)
+
+    if scale:
+        _bench_scale(scale_sizes, scale_dir, plot_path, embedding_model, as_json, quick)
+        return
 
     report = run_benchmark(
         quick=quick, sections=only or SECTIONS, progress=progress, embedding_model=embedding_model
@@ -193,6 +234,44 @@ def bench(quick: bool, as_json: bool, only: tuple[str, ...], embedding_model: st
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
         click.echo(report.table())
+
+
+def _bench_scale(
+    sizes_text: str,
+    folder: str | None,
+    plot_path: str,
+    embedding_model: str,
+    as_json: bool,
+    quick: bool,
+) -> None:
+    from pathlib import Path
+
+    from desktop_rag.core.measure.benchmark import machine_facts
+    from desktop_rag.core.measure.scale import plot, run_scale, table
+
+    try:
+        sizes = [int(s.replace("_", "")) for s in sizes_text.split(",") if s.strip()]
+    except ValueError as exc:
+        raise UserError(
+            f"--scale-sizes: {sizes_text} is not a list of numbers.", "For example 10000,100000."
+        ) from exc
+    if not sizes or min(sizes) < 100:
+        raise UserError("--scale-sizes: give sizes of at least 100 chunks.")
+    points = run_scale(
+        sizes,
+        Path(folder) if folder else None,
+        queries=60 if quick else 200,
+        say=lambda text: click.echo(f"… {text}", err=True),
+        embedding_model=embedding_model,
+    )
+    machine = machine_facts()
+    drawn = plot(points, Path(plot_path), title=f"desktop-rag bench --scale ({machine['cpu']})")
+    if as_json:
+        out = {"machine": machine, "points": [p.to_dict() for p in points], "plot": str(drawn)}
+        click.echo(json.dumps(out, indent=2))
+    else:
+        click.echo(table(points, machine))
+        click.echo(f"plot: {drawn}")
 
 
 # what desktop_rag.cli adds to `desktop-rag`

@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from desktop_rag.core import config
 from desktop_rag.core.errors import UserError
 from desktop_rag.core.faults import checkpoint
@@ -457,6 +455,7 @@ class Library:
         cancel: CancelToken | None = None,
         wait_s: float = 0.0,
         on_wait: Callable[[list[str]], None] | None = None,
+        embed: bool = True,
     ) -> Any:
         """One pass over a folder (add, update, follow renames, remove what is gone under it);
         returns a SyncReport. With `wait_s`, files still being written are waited for (up to
@@ -464,7 +463,9 @@ class Library:
         from desktop_rag.core.indexing.watch import sync_folder
 
         self._require_writable()
-        return sync_folder(self, str(path), progress, cancel, wait_s=wait_s, on_wait=on_wait)
+        return sync_folder(
+            self, str(path), progress, cancel, wait_s=wait_s, on_wait=on_wait, embed=embed
+        )
 
     def sync_linked_folders(
         self,

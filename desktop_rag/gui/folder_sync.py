@@ -73,7 +73,8 @@ class FolderSync(QObject):
         self._queued.add(folder)
 
         def work(task: Task) -> SyncReport:
-            return lib.sync_folder(folder, progress=task.report, cancel=task.cancel)
+            # keywords first; the window's meaning pass embeds afterwards
+            return lib.sync_folder(folder, progress=task.report, cancel=task.cancel, embed=False)
 
         task = self.lane.submit(
             work,

@@ -34,7 +34,9 @@ class IngestFlowMixin:
         if self.view_store is None or self.library is None:
             return
         docs = self.view_store.documents()
-        self.library_panel.set_documents(docs, self._indexing_path)
+        self.library_panel.set_documents(
+            docs, self._indexing_path, self.view_store.pending_by_document()
+        )
         stats = self.view_store.stats()
         size = sum(f.stat().st_size for f in self.library.path.iterdir() if f.is_file())
         self.size_label.setText(
@@ -90,17 +92,22 @@ class IngestFlowMixin:
             )
             return
 
+        self._resume_meaning()
+
         def work(task: Task) -> Any:
             # a folder added stays linked: the library follows it from now on...
             known = {f["path"] for f in lib.linked_folders()}
             linked = [lib.link_folder(p) for p in paths if Path(p).is_dir()]
             try:
+                # searchable by keywords as each file is stored; meaning follows
+                # (schedule_meaning, once the lane has nothing more urgent)
                 return lib.ingest(
                     paths,
                     progress=task.report,
                     cancel=task.cancel,
                     passwords=passwords,
                     force=force,
+                    embed=False,
                 )
             finally:
                 if task.cancel.cancelled:  # ...unless the user changed their mind about it
@@ -123,6 +130,9 @@ class IngestFlowMixin:
             w.show()
 
     def _ingest_progress(self, p: Any) -> None:
+        if p.stage == "meaning":  # the second stage: embeddings of what is stored
+            self._meaning_progress(p)
+            return
         self.progress.setRange(0, max(1, p.files_total))
         self.progress.setValue(p.files_done)
         self.progress.setFormat(
@@ -148,6 +158,28 @@ class IngestFlowMixin:
         self._indexing_path = path
         now = time.monotonic()
         if now - self._last_doc_refresh > 1.0:  # the list follows along, without churn
+            self._last_doc_refresh = now
+            self.refresh_documents()
+
+    def _meaning_progress(self, p: Any) -> None:
+        done = int(p.extra.get("meaning_done", 0))
+        total = int(p.extra.get("meaning_total", 0))
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
+        self.progress.setFormat(
+            translate("MainWindow", "meaning {done}/{total}").format(done=done, total=total)
+        )
+        eta = (
+            " · "
+            + translate("MainWindow", "about {time} left").format(time=_duration(p.eta_seconds))
+            if p.eta_seconds
+            else ""
+        )
+        self.progress_label.setText(
+            translate("MainWindow", "Searchable by keywords · meaning in progress") + eta
+        )
+        now = time.monotonic()
+        if now - self._last_doc_refresh > 2.0:
             self._last_doc_refresh = now
             self.refresh_documents()
 
@@ -184,6 +216,7 @@ class IngestFlowMixin:
             self._indexing_path = ""
             self.refresh_documents()
             self.refresh_folders(rewatch=True)
+            self.schedule_meaning()  # the embeddings of what was just stored
 
     def cancel_ingest(self) -> None:
         for task in self._ingest_tasks:

@@ -101,6 +101,8 @@ class LibraryFlowMixin:
         self.folder_sync.start(lib, [f["path"] for f in self.view_store.folders()])
         self.refresh_folders()
         QTimer.singleShot(0, lambda: self._suggest_multilingual(lib))
+        self._resume_meaning()
+        self.schedule_meaning()  # what an earlier session left searchable by keywords only
 
     def _suggest_multilingual(self, lib: Library, other_language: list[str] | None = None) -> None:
         """Offer once per library to re-embed with the multilingual model one that reads

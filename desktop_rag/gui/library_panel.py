@@ -26,6 +26,8 @@ STATUS_TEXT = {
     "queued": QT_TRANSLATE_NOOP("LibraryPanel", "queued"),
     "indexing": QT_TRANSLATE_NOOP("LibraryPanel", "indexing…"),
     "ready": QT_TRANSLATE_NOOP("LibraryPanel", "ready"),
+    # stored and searchable by keywords; its embeddings are still being computed
+    "keywords": QT_TRANSLATE_NOOP("LibraryPanel", "searchable by keywords · meaning in progress"),
     "failed": QT_TRANSLATE_NOOP("LibraryPanel", "failed"),
 }
 
@@ -97,12 +99,21 @@ class LibraryPanel(QWidget):
         self.combo.setCurrentText(current)
         self.combo.blockSignals(False)
 
-    def set_documents(self, docs: list[dict[str, Any]], indexing: str = "") -> None:
-        """Show documents; `indexing` is the path being indexed right now."""
+    def set_documents(
+        self,
+        docs: list[dict[str, Any]],
+        indexing: str = "",
+        pending: dict[int, int] | None = None,
+    ) -> None:
+        """Show documents; `indexing` is the path being indexed right now, `pending` how many
+        chunks of each document still wait for their embeddings."""
         selected = {i.data(0, Qt.ItemDataRole.UserRole) for i in self.tree.selectedItems()}
+        pending = pending or {}
         self.tree.clear()
         for d in docs:
             status = "indexing" if d["path"] == indexing and d["status"] != "ready" else d["status"]
+            if status == "ready" and pending.get(d["id"]):
+                status = "keywords"
             item = QTreeWidgetItem(
                 [
                     d["title"] or Path(d["path"]).name,
@@ -117,6 +128,14 @@ class LibraryPanel(QWidget):
                 tip += f"\n\n{d['error']}"
                 item.setToolTip(2, d["error"])
             item.setToolTip(0, tip)
+            if status == "keywords":
+                item.setToolTip(
+                    2,
+                    self.tr(
+                        "Found by its words already; {n} of its {total} passages are still "
+                        "being read for their meaning."
+                    ).format(n=pending[d["id"]], total=d["chunk_count"]),
+                )
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
             if status == "failed":
                 item.setForeground(2, Qt.GlobalColor.red)

@@ -3,6 +3,7 @@
 What it does is in its parts (mixins, one module each, all sharing the window's state and
 its "MainWindow" translation context): menus.py (menus, status bar, signal wiring),
 library_flow.py (libraries), ingest_flow.py (documents, indexing, linked folders),
+meaning_flow.py (embeddings after keywords, in the background),
 ask_flow.py (questions, answers, exports, chats) and dialogs.py (Settings, About, the guide)."""
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from desktop_rag.gui.folder_sync import FolderSync
 from desktop_rag.gui.ingest_flow import IngestFlowMixin
 from desktop_rag.gui.library_flow import LibraryFlowMixin
 from desktop_rag.gui.library_panel import LibraryPanel
+from desktop_rag.gui.meaning_flow import MeaningFlowMixin
 from desktop_rag.gui.menus import MenusMixin
 from desktop_rag.gui.messages import show_error
 from desktop_rag.gui.source_viewer import SourceViewer
@@ -30,7 +32,13 @@ from desktop_rag.gui.workers import Lane, Task
 
 
 class MainWindow(
-    MenusMixin, LibraryFlowMixin, IngestFlowMixin, AskFlowMixin, DialogsMixin, QMainWindow
+    MenusMixin,
+    LibraryFlowMixin,
+    IngestFlowMixin,
+    MeaningFlowMixin,
+    AskFlowMixin,
+    DialogsMixin,
+    QMainWindow,
 ):
     def __init__(self) -> None:
         super().__init__()

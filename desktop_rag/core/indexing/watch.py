@@ -99,9 +99,11 @@ def sync_folder(
     settle_s: float = SETTLE_S,
     wait_s: float = 0.0,
     on_wait: Callable[[list[str]], None] | None = None,
+    embed: bool = True,
 ) -> SyncReport:
     """One pass over a linked folder: add and update what changed, follow renames, remove what
-    is gone (only under this folder). Runs on the library's writer (the index lane).
+    is gone (only under this folder). Runs on the library's writer (the index lane). With
+    `embed` False the files it adds are searchable by keywords only, until `embed_pending`.
 
     A file modified in the last `settle_s` seconds may still be being written. The watcher's
     passes (`wait_s` 0) leave it to the next pass; a pass the user asked for (`ingest --sync`)
@@ -143,7 +145,7 @@ def sync_folder(
     if report.removed or report.moved:
         library.vectors.save()
     if todo:
-        report.ingest = library.ingest(todo, progress=progress, cancel=cancel)
+        report.ingest = library.ingest(todo, progress=progress, cancel=cancel, embed=embed)
         for outcome in report.ingest.failed:
             failed = on_disk.get(outcome.path)
             if failed is not None:
