@@ -81,10 +81,14 @@ def _isatty(stream: Any) -> bool:
 @_friendly
 def search(query: str, library_name: str | None, k: int, as_json: bool) -> None:
     """Find the passages that best match QUERY."""
+    from desktop_rag.core.indexing.meaning import partial_note
     from desktop_rag.core.library import Library
 
     with Library.open(_library_name(library_name), readonly=True) as lib:
         hits = lib.search(query, k)
+        pending, total = lib.pending_embeddings()
+    if pending:
+        click.echo(f"note: {partial_note(pending, total)}", err=True)
     if as_json:
         click.echo(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
         return
@@ -145,6 +149,7 @@ def ask(
         if chat_id is not None and lib.store.chat(chat_id) is None:
             raise UserError(f"There is no chat {chat_id} in this library.")
         history = qa.previous_questions(lib.store, chat_id)
+        pending, total = lib.pending_embeddings()
         printer = StreamedAnswer()
         stream = None if as_json else printer.piece
         result = qa.answer(
@@ -159,6 +164,8 @@ def ask(
             on_text=stream,
             no_model_reason=reason,
         )
+        if pending:  # the answer used what is indexed so far: keywords for every passage
+            result.checks["meaning_pending"] = pending
         qa.save_exchange(lib.store, chat_id, result)
         library = lib.name
     if export_path:
@@ -192,6 +199,10 @@ def ask(
             click.echo(f"- {s.title}, p. {s.page}: {' '.join(s.text.split())[:160]}")
     if result.note and result.status == "answered":
         click.echo(f"\nnote: {result.note}", err=True)
+    if pending:
+        from desktop_rag.core.indexing.meaning import partial_note
+
+        click.echo(f"note: {partial_note(pending, total)}", err=True)
     click.echo(f"(chat {result.chat_id})", err=True)
 
 

@@ -124,6 +124,7 @@ class AskFlowMixin:
                 state.reader, state.library = lib.reader(), lib
             self._ensure_generator(state, settings)
             history = qa.previous_questions(state.reader.store, chat_id)
+            pending, total = state.reader.pending_embeddings()
             result = qa.answer(
                 state.reader,
                 question,
@@ -137,6 +138,14 @@ class AskFlowMixin:
                 cancel=task.cancel,
                 no_model_reason=state.no_model_reason,
             )
+            if pending:  # what is indexed so far answered: keywords for every passage
+                result.checks["meaning_pending"] = pending
+                partial = translate(
+                    "MainWindow",
+                    "Meaning search is still partial: {pending} of {total} passages are found "
+                    "by their words only while their meaning is being indexed.",
+                ).format(pending=f"{pending:,}", total=f"{total:,}")
+                result.note = f"{result.note} {partial}".strip()
             return qa.save_exchange(state.reader.store, chat_id, result)
 
         self.chat_view.begin(question)

@@ -191,6 +191,10 @@
         <translation>준비됨</translation>
     </message>
     <message>
+        <source>searchable by keywords · meaning in progress</source>
+        <translation>단어로 검색 가능 · 의미 색인 중</translation>
+    </message>
+    <message>
         <source>failed</source>
         <translation>실패</translation>
     </message>
@@ -229,6 +233,10 @@
     <message>
         <source>Documents</source>
         <translation>문서</translation>
+    </message>
+    <message>
+        <source>Found by its words already; {n} of its {total} passages are still being read for their meaning.</source>
+        <translation>이미 단어로 찾을 수 있습니다. 구절 {total}개 중 {n}개는 아직 의미를 색인하는 중입니다.</translation>
     </message>
     <message>
         <source>ready (newer version failed)</source>
@@ -481,6 +489,14 @@
         <translation>{pages}쪽 · 구절 {chunks}개</translation>
     </message>
     <message>
+        <source>meaning {done}/{total}</source>
+        <translation>의미 {done}/{total}</translation>
+    </message>
+    <message>
+        <source>Searchable by keywords · meaning in progress</source>
+        <translation>단어로 검색 가능 · 의미 색인 중</translation>
+    </message>
+    <message>
         <source>Indexing finished: {summary}</source>
         <translation>색인 완료: {summary}</translation>
     </message>
@@ -559,6 +575,10 @@
     <message>
         <source>Model: unavailable (passages only)</source>
         <translation>모델: 사용할 수 없음 (구절만 보여 줌)</translation>
+    </message>
+    <message>
+        <source>Meaning search is still partial: {pending} of {total} passages are found by their words only while their meaning is being indexed.</source>
+        <translation>의미 검색은 아직 일부만 됩니다: 구절 {total}개 중 {pending}개는 의미를 색인하는 동안 단어로만 찾습니다.</translation>
     </message>
     <message>
         <source>There is no answer to export yet.</source>
@@ -679,6 +699,14 @@
     <message>
         <source>{h} h {m:02d} min</source>
         <translation>{h}시간 {m:02d}분</translation>
+    </message>
+    <message>
+        <source>Searchable by keywords · meaning in progress…</source>
+        <translation>단어로 검색 가능 · 의미 색인 중…</translation>
+    </message>
+    <message>
+        <source>Meaning search is ready for every document.</source>
+        <translation>모든 문서를 의미로도 검색할 수 있습니다.</translation>
     </message>
 </context>
 <context>

@@ -45,6 +45,14 @@ class MeaningReport:
     finished: bool = False
 
 
+def partial_note(pending: int, total: int) -> str:
+    """What to tell a person searching a library whose meaning search is not complete."""
+    return (
+        f"Meaning search is still partial: {pending:,} of {total:,} passages are found by "
+        "their words only while their meaning is being indexed."
+    )
+
+
 def groups_of(chunks: list[tuple[int, int, str, str]]) -> list[list[tuple[int, int, str, str]]]:
     """A document's pending chunks (id, ord, context, text) in the groups they are embedded in:
     by ord, EMBED_BATCH to a group, so the cuts never depend on what was already done."""
