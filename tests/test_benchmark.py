@@ -137,3 +137,36 @@ def test_generation_section_times_ours_beside_bare_llama_cpp_and_a_follow_up():
     assert rows["generation tokens/s vs bare llama.cpp"].value
     follow = rows["follow-up time to first token"]
     assert follow.value and follow.baseline and "cached" in follow.baseline_name + follow.note
+
+
+@pytest.mark.slow
+def test_time_to_searchable_and_the_encoder_beside_the_torch_path(tmp_path: Path):
+    report = BenchReport(quick=True)
+    benchmark.bench_time_to_searchable(report, tmp_path, pages=20, say=lambda _: None)
+    (row,) = report.rows
+    assert row.name == "20-page PDF keyword-searchable after" and 0 < row.value < 120  # type: ignore[operator]
+    assert "wait for their embeddings" in row.note
+    texts = [p[:600] for p in benchmark.filler_pages(12)]
+    benchmark.bench_encoder(report, "English (MiniLM)", "minilm", texts, 1, lambda _: None)
+    enc = report.rows[-1]
+    assert enc.name == "encoder vs torch path, English (MiniLM)" and enc.target == ">= 2"
+    assert enc.ratio == pytest.approx(enc.value / enc.baseline)  # type: ignore[operator]
+    assert "onnx-int8" in enc.note and "cosine" in enc.note
+
+
+@pytest.mark.slow
+def test_scale_builds_measures_and_plots(tmp_path: Path):
+    from desktop_rag.core.measure import scale
+
+    points = scale.run_scale([200, 600], tmp_path / "libs", queries=8)
+    assert [p.chunks for p in points] == [200, 600]
+    for p in points:
+        assert p.open_s > 0 and 0 < p.search_p50_ms <= p.search_p95_ms
+        assert p.rss_mb > 50 and p.disk_per_chunk > 500
+    # built once: kept for the next run
+    again = scale.run_scale([200], tmp_path / "libs", queries=4)
+    assert again[0].build_s == 0.0
+    png = scale.plot(points, tmp_path / "plot.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    text = scale.table(points, {"cpus": 2})
+    assert "600" in text and "disk/chunk" in text
