@@ -70,8 +70,11 @@ def test_the_spec_leaves_out_cuda_tests_and_unused_qt():
         assert not keep((dest, "src", "DATA")), dest
     for dest in kept:
         assert keep((dest, "src", "DATA")), dest
-    for module in ("tkinter", "PySide6.QtQuick", "PySide6.QtWebEngineCore", "pytest"):
+    for module in ("tkinter", "PySide6.QtQuick", "PySide6.QtWebEngineCore", "pytest", "onnx"):
         assert module in ns["EXCLUDES"]
+    assert "onnxruntime" not in ns["EXCLUDES"]  # it runs the embedding models
+    onnx_files = [d for _src, d in ns["datas"] if "onnx" in Path(d).parts]
+    assert onnx_files, "the int8 ONNX exports are bundled"
 
 
 def test_the_frozen_entry_calls_freeze_support_before_the_cli():

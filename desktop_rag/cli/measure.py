@@ -244,6 +244,7 @@ def _bench_scale(
     as_json: bool,
     quick: bool,
 ) -> None:
+    import importlib.util
     from pathlib import Path
 
     from desktop_rag.core.measure.benchmark import machine_facts
@@ -257,6 +258,11 @@ def _bench_scale(
         ) from exc
     if not sizes or min(sizes) < 100:
         raise UserError("--scale-sizes: give sizes of at least 100 chunks.")
+    if importlib.util.find_spec("matplotlib") is None:  # checked before an hour of building
+        raise UserError(
+            "bench --scale draws its plot with matplotlib, which is not installed.",
+            "Run it from a development install (`make`).",
+        )
     points = run_scale(
         sizes,
         Path(folder) if folder else None,

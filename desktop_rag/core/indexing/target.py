@@ -54,6 +54,7 @@ class IndexTarget(Protocol):
         paths: Iterable[str | Path],
         progress: Callable[[Progress], None] | None = None,
         cancel: CancelToken | None = None,
+        *,
         embed: bool = True,
     ) -> Any:
         """Add files and folders; returns an IngestReport (`embed` False: their embeddings

@@ -43,14 +43,15 @@ def folder_name(model_id: str) -> str:
 
 def cpu_features() -> set[str]:
     """The CPU's SIMD features as numpy detected them (on every platform)."""
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__
-    except ImportError:  # numpy 1.x
+    import importlib
+
+    for name in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):  # 2.x, 1.x
         try:
-            from numpy.core._multiarray_umath import __cpu_features__
-        except ImportError:
-            return set()
-    return {name for name, present in __cpu_features__.items() if present}
+            features = importlib.import_module(name).__cpu_features__
+        except (ImportError, AttributeError):
+            continue
+        return {key for key, present in features.items() if present}
+    return set()
 
 
 def int8_variant(features: set[str], machine: str = "") -> str:

@@ -333,11 +333,12 @@ class Store:
         are stored pending and `set_embeddings` adds them).
 
         Returns (document id, chunk ids removed, chunk ids added)."""
+        blobs: Sequence[Any]
         if embeddings is None:
-            blobs: Sequence[Any] = [np.zeros(0, np.float16)] * len(chunks)
+            blobs = [np.zeros(0, np.float16)] * len(chunks)
         else:
             assert len(chunks) == len(embeddings)
-            blobs = embeddings.astype(np.float16)
+            blobs = list(embeddings.astype(np.float16))
         now = time.time()
         with self.transaction() as c:
             row = c.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()
