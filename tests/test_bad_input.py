@@ -274,7 +274,10 @@ def test_5000_page_pdf_streams_in_bounded_memory_with_steady_progress(tmp_path: 
     assert big["pages"] == big["chunks"] == 5000 and big["in_order"]
     # memory: the parser child holds a page at a time, the queue a bounded number of messages
     assert big["parser_peak_mb"] < small["parser_peak_mb"] + 40, (small, big)
-    assert big["consumer_peak_mb"] - big["consumer_start_mb"] < 60, big
+    # the consumer's too: what 5,000 pages add is what 50 add (the first pages cost a fixed
+    # ~80 MB once the int8 encoder no longer leaves torch's loading peak above it)
+    grown = {n: f["consumer_peak_mb"] - f["consumer_start_mb"] for n, f in figures.items()}
+    assert grown[5000] < grown[50] + 40 and grown[5000] < 150, (small, big)
     # progress: a message of 8 pages at least every second, from start to end
     times = [t for t, _ in big["arrivals"]]
     assert len(times) == 625 and times[0] < 5
