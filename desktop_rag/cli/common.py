@@ -81,6 +81,13 @@ def _progress_bar(quiet: bool) -> tuple[Callable[[Any], None], Callable[[], None
     def progress(p: Any) -> None:
         if bar is None:
             return
+        if p.stage == "meaning":  # every file searchable by keywords; embeddings follow
+            bar.unit = "chunk"
+            bar.total = int(p.extra.get("meaning_total", 0))
+            bar.n = int(p.extra.get("meaning_done", 0))
+            bar.set_postfix_str("searchable by keywords, meaning in progress", refresh=False)
+            bar.refresh()
+            return
         bar.total = p.files_total
         bar.n = p.files_done
         bar.set_postfix_str(
