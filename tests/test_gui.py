@@ -151,6 +151,11 @@ def _drop(widget, paths: list[Path]) -> None:
     QApplication.sendEvent(widget, event)
 
 
+def _indexed(window) -> bool:
+    """Indexing is over: the files stored (searchable by keywords) and their embeddings done."""
+    return not window._ingest_tasks and not window.meaning_pending()
+
+
 def _statuses(window) -> dict[str, str]:
     tree = window.library_panel.tree
     return {
@@ -172,7 +177,7 @@ def test_the_loaded_models_are_kept_out_of_full_garbage_collections(window):
 
 
 def test_first_run_adds_the_user_guide_and_help_opens_it(window, qtbot):
-    qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=300_000)
+    qtbot.waitUntil(lambda: _indexed(window), timeout=300_000)
     assert _statuses(window)["desktop-rag user guide"] == "ready"
     assert "How do I add a bigger model?" in window.chat_view.empty.text()
     help_menu = window.menuBar().actions()[-1].menu()
@@ -187,7 +192,7 @@ def test_drop_ingests_files_and_reports_the_corrupt_one(window, docs: Path, qtbo
     stalls = StallDetector()
     stalls.start()
     _drop(window.chat_view.question.viewport(), [docs])  # anywhere, even on the text box
-    qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=300_000)
+    qtbot.waitUntil(lambda: _indexed(window), timeout=300_000)
     worst = stalls.stop()
     statuses = _statuses(window)
     assert statuses["Field Notes of Many Trades"] == "ready"
@@ -345,7 +350,7 @@ def test_cancel_stops_ingestion_and_keeps_what_was_done(window, tmp_path: Path, 
     window.ingest([str(folder)])
     qtbot.waitUntil(lambda: window.progress.isVisible(), timeout=10_000)
     window.cancel_ingest()
-    qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=120_000)
+    qtbot.waitUntil(lambda: _indexed(window), timeout=120_000)
     assert not window.cancel_btn.isVisible()
     assert str(folder.resolve()) not in window.library_panel.folders.folders()  # not followed
     with window.library.store.conn:  # the store is consistent after a cancel
@@ -359,7 +364,7 @@ def test_a_passing_message_does_not_hide_the_progress_of_a_batch(window, tmp_pat
     window.ingest([str(pdf)])
     window.statusBar().showMessage("Indexing finished: 1 added", 10_000)
     assert window.progress.isVisible() and window.cancel_btn.isVisible()
-    qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=300_000)
+    qtbot.waitUntil(lambda: _indexed(window), timeout=300_000)
     assert _statuses(window)["second"] == "ready"
 
 
@@ -368,7 +373,7 @@ def test_open_with_adds_the_file_and_shows_it(window, tmp_path: Path, qtbot):
     pdf = docgen.make_pdf(tmp_path / "opened.pdf", ["The ferry to Osk leaves at noon."] * 2)
     window._add_and_show([str(pdf)])
     assert window.viewer.page_count == 2 and window.viewer.rendered is not None
-    qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=300_000)
+    qtbot.waitUntil(lambda: _indexed(window), timeout=300_000)
     assert _statuses(window)["opened"] == "ready"
 
 
@@ -380,7 +385,7 @@ def test_a_linked_folder_follows_a_file_copied_in_and_deleted(window, tmp_path: 
     folder = tmp_path / "linked"
     folder.mkdir()
     window.ingest([str(folder)])  # a folder added stays linked
-    qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=60_000)
+    qtbot.waitUntil(lambda: _indexed(window), timeout=60_000)
     linked = str(folder.resolve())
     assert linked in window.library_panel.folders.folders()
     source = docgen.make_pdf(
@@ -494,11 +499,11 @@ def test_a_korean_file_in_an_english_library_brings_an_offer_to_reembed(
     window._open_library("English notes", create=True)
     qtbot.waitUntil(lambda: window.library is not None, timeout=60_000)
     window.ingest([str(docs / "field-notes.pdf")])
-    qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=300_000)
+    qtbot.waitUntil(lambda: _indexed(window), timeout=300_000)
     assert window.library.embedding_model.id == "sentence-transformers/all-MiniLM-L6-v2"
     assert not asked  # an English library of this version is not nagged
     window.ingest([str(docs / "rules.pdf")])
-    qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=300_000)
+    qtbot.waitUntil(lambda: _indexed(window), timeout=300_000)
     qtbot.waitUntil(lambda: bool(asked), timeout=10_000)
     assert "“rules.pdf” is not in English" in asked[0]
     assert "English notes" in window.settings.reembed_declined  # asked once, not again

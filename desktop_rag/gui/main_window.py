@@ -46,6 +46,7 @@ class MainWindow(
         self.setAcceptDrops(True)
         self.settings = Settings.load()
         self.index_lane = Lane("index")
+        self.index_lane.on_idle(self.schedule_meaning)  # embeddings when nothing else waits
         self.ask_lane = Lane("ask")
         self.library: Library | None = None
         self.view_store: Store | None = None

@@ -2,24 +2,25 @@
 searchable by keywords) are computed on the index lane when nothing more urgent waits.
 
 Files are indexed in two stages. Adding them stores each one at once, searchable by keywords;
-then this part embeds what is pending, a group of chunks at a time, and steps aside (the core
-pauses between two groups) while other index work is queued or a question is being answered,
-coming back once they are done. A library left with pending chunks (closed, cancelled, a
+then this part embeds what is pending, a group of chunks at a time: between two groups it steps
+aside when other index work is queued (and comes back when the lane is idle), and waits while
+a question is being answered. A library left with pending chunks (closed, cancelled, a
 crash) carries on when it is opened again. Cancel stops it until the next files are added.
 
 A part of MainWindow (a mixin): its strings keep the "MainWindow" translation context."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtCore import QCoreApplication
 
 from desktop_rag.gui.workers import Task
 
 translate = QCoreApplication.translate
 
-RETRY_MS = 2000  # a paused pass looks again this long after (an answer being written)
+ASK_WAIT_S = 0.2  # how often a pass waiting for an answer looks again
 
 
 class MeaningFlowMixin:
@@ -28,31 +29,37 @@ class MeaningFlowMixin:
     _meaning_task: Task | None = None
     _meaning_stopped = False  # the user cancelled it: wait for the next files
 
-    def schedule_meaning(self) -> None:
-        """Start embedding what is pending, unless other work should go first."""
-        lib = self.library
-        if lib is None or self._closing or self._meaning_stopped:
-            return
-        if self._meaning_task is not None or self.index_lane.busy:
-            return  # running already, or the lane's tasks end by calling this again
-        if self.ask_lane.busy:  # an answer is being written: it has the cores
-            QTimer.singleShot(RETRY_MS, self.schedule_meaning)
-            return
-        if self.view_store is None or not self.view_store.pending_counts()[0]:
-            return
+    def meaning_pending(self) -> bool:
+        """Whether documents still wait for their embeddings (and will get them)."""
+        if self._meaning_stopped or self.view_store is None:
+            return False
+        return bool(self.view_store.pending_counts()[0])
 
-        def pause() -> bool:
-            # read from the lane's thread: a list's length and a flag, no Qt call
-            return len(self.index_lane.pending) > 1 or self.ask_lane.busy
+    def schedule_meaning(self) -> None:
+        """Start embedding what is pending, unless other index work should go first (the
+        lane calls this again once it is idle)."""
+        lib = self.library
+        if lib is None or self._closing or self._meaning_task is not None:
+            return
+        if self.index_lane.busy or not self.meaning_pending():
+            return
+        lane, ask_lane = self.index_lane, self.ask_lane
 
         def work(task: Task) -> Any:
+            def pause() -> bool:
+                # read from the lane's thread: lists' lengths, no Qt call. Other index work
+                # first: step aside (the lane comes back here once idle). An answer being
+                # written has the cores: wait for it, asleep.
+                while ask_lane.busy and len(lane.pending) <= 1 and not task.cancel.cancelled:
+                    time.sleep(ASK_WAIT_S)
+                return len(lane.pending) > 1
+
             return lib.embed_pending(progress=task.report, cancel=task.cancel, pause=pause)
 
         task = self.index_lane.submit(
             work,
             on_progress=self._ingest_progress,
-            on_result=self._meaning_done,
-            on_error=self._error,
+            on_error=self._meaning_failed,
             on_done=self._meaning_finished,
             name="meaning",
         )
@@ -65,13 +72,9 @@ class MeaningFlowMixin:
         for w in (self.progress, self.progress_label, self.cancel_btn):
             w.show()
 
-    def _meaning_done(self, report: Any) -> None:
-        if not report.finished:  # paused for other work: back after it
-            QTimer.singleShot(RETRY_MS, self.schedule_meaning)
-        elif report.chunks:
-            self.statusBar().showMessage(
-                translate("MainWindow", "Meaning search is ready for every document."), 8000
-            )
+    def _meaning_failed(self, exc: Exception) -> None:
+        self._meaning_stopped = True  # not again and again: the next files try once more
+        self._error(exc)
 
     def _meaning_finished(self) -> None:
         task, self._meaning_task = self._meaning_task, None

@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from desktop_rag.core.errors import Cancelled
 from desktop_rag.core.tasks import CancelToken
@@ -87,6 +87,12 @@ class Lane:
         self.pool.setMaxThreadCount(1)
         self.pool.setExpiryTimeout(-1)  # the same thread for the lane's whole life
         self._tasks: list[Task] = []
+        self._idle: list[Callable[[], None]] = []
+
+    def on_idle(self, callback: Callable[[], None]) -> None:
+        """Call `callback` on the GUI thread each time the lane's last task is done (after
+        that task's own handlers)."""
+        self._idle.append(callback)
 
     def submit(
         self,
@@ -119,6 +125,9 @@ class Lane:
     def _forget(self, task: Task) -> None:
         if task in self._tasks:
             self._tasks.remove(task)
+        if not self._tasks:
+            for callback in self._idle:
+                QTimer.singleShot(0, callback)
 
     @property
     def pending(self) -> list[Task]:

@@ -704,10 +704,6 @@
         <source>Searchable by keywords · meaning in progress…</source>
         <translation>단어로 검색 가능 · 의미 색인 중…</translation>
     </message>
-    <message>
-        <source>Meaning search is ready for every document.</source>
-        <translation>모든 문서를 의미로도 검색할 수 있습니다.</translation>
-    </message>
 </context>
 <context>
     <name>Messages</name>
