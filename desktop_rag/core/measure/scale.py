@@ -280,6 +280,7 @@ def plot(points: Sequence[ScalePoint], path: Path, title: str = "") -> Path:
     os.close(fd)
     try:
         fig.savefig(tmp, format="png")
+        os.chmod(tmp, 0o644)  # a picture for a README, not private data (mkstemp: 0600)
         os.replace(tmp, path)
     finally:
         plt.close(fig)
