@@ -88,6 +88,7 @@ def _progress_bar(quiet: bool) -> tuple[Callable[[Any], None], Callable[[], None
             bar.set_postfix_str("searchable by keywords, meaning in progress", refresh=False)
             bar.refresh()
             return
+        bar.unit = "file"
         bar.total = p.files_total
         bar.n = p.files_done
         bar.set_postfix_str(
