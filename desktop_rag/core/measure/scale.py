@@ -265,7 +265,8 @@ def plot(points: Sequence[ScalePoint], path: Path, title: str = "") -> Path:
         ax.set_ylabel(unit)
         ax.set_title(name)
         for x, y in zip(sizes, values, strict=True):
-            ax.annotate(f"{y:.3g}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center")
+            text = f"{y:,.0f}" if y >= 100 else f"{y:.3g}"
+            ax.annotate(text, (x, y), textcoords="offset points", xytext=(0, 6), ha="center")
     for ax in axes.flat:
         ax.set_xscale("log")
         ax.set_xlabel("chunks in the library")
