@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Protocol
 
 from desktop_rag.core import textnorm
+from desktop_rag.core.answers import citations
 from desktop_rag.core.answers.citations import (
     SentenceSupport,
     attribute,
@@ -36,15 +37,15 @@ log = logging.getLogger(__name__)
 # turns an unsupported answer or the model's NOT FOUND into "not found" (see `finish`).
 SYSTEM_PROMPTS = {
     "en": (
-        "You answer questions using only the numbered sources the user gives you. Answer in "
-        "one short sentence, in the sources' own words, and end it with the number of the "
-        "source you used in brackets, like [1]. If the sources do not say it, reply only: "
-        "NOT FOUND"
+        "You answer questions using only the numbered sources the user gives you. Answer "
+        "every part of the question in one or two short sentences, in the sources' own words, "
+        "and end each sentence with the number of the source it comes from in brackets, like "
+        "[1]. If the sources do not say it, reply only: NOT FOUND"
     ),
     "ko": (
         "사용자가 준 번호 붙은 자료만 보고 질문에 답하세요. 자료에 쓰인 말을 그대로 써서 한국어로 "
-        "한 문장으로 짧게 답하고, 문장 끝에 참고한 자료 번호를 [1]처럼 붙이세요. 자료에 답이 "
-        "없으면 NOT FOUND 라고만 쓰세요."
+        "질문의 모든 부분에 한두 문장으로 짧게 답하고, 각 문장 끝에 참고한 자료 번호를 [1]처럼 "
+        "붙이세요. 자료에 답이 없으면 NOT FOUND 라고만 쓰세요."
     ),
 }
 PROMPT_WORDS = {
@@ -67,22 +68,42 @@ _EXAMPLE_SOURCES = {
 _EXAMPLES = {
     "en": [
         ("How much does a fishing permit for a week cost?", "A week's permit costs 40 euros [2]."),
+        (
+            "When does the harbour office open on weekdays, and where are permits sold?",
+            "The harbour office opens at 8 a.m. on weekdays [1], and permits are sold at the "
+            "harbour office [2].",
+        ),
         ("When does the harbour office open on Sundays?", "NOT FOUND"),
     ],
     "ko": [
         ("일주일 낚시 허가증은 얼마인가요?", "일주일 허가증은 40유로입니다 [2]."),
+        (
+            "항구 사무소는 평일 몇 시에 문을 열고, 허가증은 어디서 파나요?",
+            "항구 사무소는 평일 오전 8시에 문을 열고 [1], 허가증은 항구 사무소에서 팝니다 [2].",
+        ),
         ("항구 사무소는 일요일에 몇 시에 문을 여나요?", "NOT FOUND"),
     ],
 }
-# The model's own ways of saying the sources do not hold the answer.
+# The model's own ways of saying the sources do not hold the answer: its marker anywhere, or
+# a sentence that opens its reply by saying so. ("A cache miss is when data is not found in the
+# cache" is an answer, not a refusal.)
+_MARKER_TEXT = re.compile(r"\bNOT[\s_]*FOUND\b")
 _REFUSAL = re.compile(
-    r"\bNOT[\s_]*FOUND\b|"
-    r"\b(?:sources?|documents?|text|passages?)\s+(?:do(?:es)?\s+not|don't|doesn't)\s+"
-    r"(?:contain|mention|provide|say|include|specify|state)|"
-    r"\bno (?:information|mention)\b|\bnot (?:mentioned|provided|specified|stated)\b|"
+    r"^not[\s_]*found\b|^(?:(?:the|these|my)\s+)?(?:sources?|documents?|text|passages?|context)\s+(?:do(?:es)?\s+not|"
+    r"don't|doesn't)\s+(?:contain|mention|provide|say|include|specify|state)|"
+    r"^(?:there is\s+)?no (?:information|mention)\b|"
+    r"^(?:this|that|it) is not (?:mentioned|provided|specified|stated)\b|"
     r"찾을 수 없|나와 있지 않|언급되(?:어 있)?지 않|정보가 없|포함되어 있지 않",
     re.I,
 )
+
+
+def is_refusal(text: str) -> bool:
+    """The model's reply says the sources do not hold the answer."""
+    first = next(iter(sentences.units(text)), (0, len(text)))
+    return bool(_MARKER_TEXT.search(text) or _REFUSAL.search(text[first[0] : first[1]].strip()))
+
+
 NOT_FOUND = {
     "en": "I could not find this in your documents.",
     "ko": "문서에서 이 내용을 찾을 수 없습니다.",
@@ -344,8 +365,11 @@ def sentence_sources(judged: list[Judged], n: int, query: str = "") -> list[Sour
             continue
         seen.add(text.lower())
         lo, hi = _window(judged[i], a, b, kind)
+        excerpt = sentences.without_references(sentences.clean(hit.text[lo:hi]))
+        if any(excerpt.lower() in o.excerpt.lower() for o in out):
+            continue  # read already, in a window of an overlapping chunk
         source = Source.from_hit(len(out) + 1, hit)
-        source.excerpt = sentences.without_references(sentences.clean(hit.text[lo:hi]))
+        source.excerpt = excerpt
         for c, d, _score in judged[i].sentences:
             if lo <= c and d <= hi:
                 seen.add(sentences.clean(hit.text[c:d]).lower())
@@ -576,7 +600,7 @@ def answer(
     timings["first_token"] = gen.time_to_first_token
     timings["tokens_per_second"] = gen.tokens_per_second
     timings["tokens"] = float(gen.tokens)
-    result = finish(question, gen.text, sources, lang, cut=gen.finish_reason == "length")
+    result = finish(question, gen.text, sources, lang, cut=gen.finish_reason in ("length", "repeat"))
     if gen.refusal_probability is not None:
         result.checks["refusal_probability"] = round(gen.refusal_probability, 4)
     if gen.finish_reason == "cancelled" and result.status == "answered":
@@ -591,7 +615,7 @@ def finish(question: str, text: str, sources: list[Source], lang: str, cut: bool
     sentence a source backs carries its citation, and the sources' sentences that answer it
     are quoted. `cut`: the model ran out of tokens (its last, unfinished sentence is dropped)."""
     text = whole_answer(text, cut)
-    if not text or _REFUSAL.search(text):
+    if not text or is_refusal(text):
         return Answer(
             question, NOT_FOUND[lang], "not_found", sources,
             note="The passages below were the closest, but none of them answers this.",
@@ -599,9 +623,7 @@ def finish(question: str, text: str, sources: list[Source], lang: str, cut: bool
     evidence = [s.excerpt or s.text for s in sources]
     text, sentences = attribute(text, evidence)
     cited = cited_numbers(text, len(sources))
-    grounded = max(
-        (news_support(v.text, question, e) for v in sentences for e in evidence), default=0.0
-    )
+    grounded = max((_grounded(v.text, question, evidence) for v in sentences), default=0.0)
     checks = {"grounded": round(grounded, 3)}
     if grounded < MIN_GROUNDED:
         shown = " ".join(text.split())
@@ -619,7 +641,17 @@ def finish(question: str, text: str, sources: list[Source], lang: str, cut: bool
                   "treat it with care.")  # fmt: skip
 
 
+def _grounded(sentence: str, question: str, evidence: list[str]) -> float:
+    """How much of what `sentence` adds to the question the sources state. Words may come from
+    two sources ("input in Python 3, raw_input in Python 2"); a number must stand in one source
+    with the sentence's words, or any figure somewhere in the sources would do."""
+    if citations.new_numbers_of(sentence, question):
+        return max((news_support(sentence, question, e) for e in evidence), default=0.0)
+    return news_support(sentence, question, "\n".join(evidence))
+
+
 _DANGLING_CITE = re.compile(r"\s*\[[\d,;\s–-]*$")
+_CITES = re.compile(r"\[\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\]")
 MAX_QUOTES = 3
 
 
@@ -627,6 +659,13 @@ def whole_answer(text: str, cut: bool = False) -> str:
     """The model's text without a citation left open at its end ("... encoder ["), and, when it
     was cut off, without its unfinished last sentence."""
     text = _DANGLING_CITE.sub("", text.strip()).rstrip()
+    said: set[str] = set()
+    for a, b in sentences.units(text):  # a small model's loop: keep what it said first
+        key = " ".join(_CITES.sub("", text[a:b]).split()).lower()
+        if key in said:
+            text, cut = text[:a].rstrip(), False
+            break
+        said.add(key)
     if cut:
         ends = list(re.finditer(r"[.!?。！？](?:\s*\[\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\])*", text))
         if ends and ends[-1].end() < len(text):

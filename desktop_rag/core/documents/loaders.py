@@ -205,7 +205,51 @@ def page_words(page) -> list:
     import pymupdf
 
     flags = pymupdf.TEXTFLAGS_WORDS & ~pymupdf.TEXT_PRESERVE_LIGATURES
-    return list(page.get_text("words", sort=False, flags=flags))
+    words = list(page.get_text("words", sort=False, flags=flags))
+    if any(_RUN_ON.search(w[4]) for w in words):
+        return _words_by_gaps(page, flags)
+    return words
+
+
+# A "word" no language writes: Korean PDFs made by XeLaTeX (and some other tools) space their
+# words by moving the pen instead of writing a space, and MuPDF then reads a whole line as one.
+_RUN_ON = re.compile(r"[\uac00-\ud7a3]{10,}|[^\W\d_]{40,}")
+WORD_GAP_EM = 0.15  # a gap this wide (in font sizes) between two glyphs is a space
+
+
+def _words_by_gaps(page, flags: int) -> list:
+    """The page's words as MuPDF's "words" gives them, also cut where the pen moved a space's
+    width between two glyphs without writing one."""
+    out: list = []
+    raw = page.get_text("rawdict", sort=False, flags=flags)
+    for b, block in enumerate(raw["blocks"]):
+        for n, line in enumerate(block.get("lines", ())):
+            word: list = []
+            count = 0
+
+            def flush() -> None:
+                nonlocal word, count
+                if word:
+                    x0 = min(c["bbox"][0] for c in word)
+                    y0 = min(c["bbox"][1] for c in word)
+                    x1 = max(c["bbox"][2] for c in word)
+                    y1 = max(c["bbox"][3] for c in word)
+                    text = "".join(c["c"] for c in word)
+                    out.append((x0, y0, x1, y1, text, b, n, count))
+                    count += 1
+                word = []
+
+            for span in line["spans"]:
+                gap = WORD_GAP_EM * float(span["size"])
+                for ch in span["chars"]:
+                    if ch["c"].isspace():
+                        flush()
+                        continue
+                    if word and ch["bbox"][0] - word[-1]["bbox"][2] > gap:
+                        flush()
+                    word.append(ch)
+            flush()
+    return out
 
 
 def _layout_pages(doc, path: Path) -> Iterator[ParsedPage]:

@@ -632,7 +632,11 @@ def language_sample(texts: Iterable[str]) -> str:
 
 
 def _other_language(pages: list[PageRecord]) -> bool:
-    return textnorm.text_language(language_sample(p.text for p in pages)) == "other"
+    """The document is not in English: judged from pages spread over all of it, since a book's
+    opening pages (a title, a licence) are often in English when the book is not."""
+    step = max(1, len(pages) // 12)
+    spread = (p.text[:MODEL_SAMPLE_CHARS // 12] for p in pages[::step])
+    return textnorm.text_language(language_sample(spread)) == "other"
 
 
 def chunk_records(drafts: list[ChunkDraft], label: str = "") -> list[ChunkRecord]:
