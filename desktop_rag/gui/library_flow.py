@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox
 
 from desktop_rag.core.errors import UserError
 from desktop_rag.core.library import Library, delete_library, list_libraries, rename_library
-from desktop_rag.core.storage.store import Store
 from desktop_rag.gui.ask_flow import _freeze_loaded_objects
 from desktop_rag.gui.messages import show_error
 from desktop_rag.gui.workers import Task
@@ -86,7 +85,7 @@ class LibraryFlowMixin:
 
     def _library_opened(self, lib: Library) -> None:
         self.library = lib
-        self.view_store = Store(lib.db_path, readonly=True)
+        self.view_store = lib.reading_store()
         self.settings.current_library = lib.name
         self.settings.save()
         self.library_panel.set_libraries(list_libraries(), lib.name)
