@@ -32,6 +32,7 @@ from desktop_rag.core.storage.crypto import LibraryKey, Passphrase
 from desktop_rag.core.storage.encryption import (
     decrypt_folder,
     encrypt_folder,
+    has_conversion_leftovers,
     remove_conversion_leftovers,
 )
 from desktop_rag.core.storage.lock import LibraryLock
@@ -187,6 +188,13 @@ def _model_meta(model: EmbeddingModel) -> dict[str, str]:
     }
 
 
+def _clean_up_interrupted_conversion(path: Path) -> None:
+    """What a killed `decrypt` left (the plain copy of an encrypted library) must not wait for
+    the next writer: a reader removes it too, unless a conversion is running (it has the lock)."""
+    with contextlib.suppress(UserError), LibraryLock(path):
+        remove_conversion_leftovers(path)
+
+
 def _remove_abandoned_creations(root: Path) -> None:
     """Delete half-built libraries left by a crash during `Library.create`."""
     for folder in root.glob(f"{_CREATING}*"):
@@ -217,8 +225,12 @@ class Library:
             if not readonly:
                 remove_stale_temp_files(path)
                 remove_conversion_leftovers(path)
+            elif has_conversion_leftovers(path):
+                _clean_up_interrupted_conversion(path)
             if crypto.is_encrypted(path):
                 self.key = crypto.unlock(path, passphrase, self.name)
+            else:
+                crypto.check_readable(path, self.name)
             self.store = Store(self.db_path, readonly=readonly, key=self.key)
             model_id = self.store.get_meta("embedding_model_id")
             if model_id is None:

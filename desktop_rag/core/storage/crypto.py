@@ -136,6 +136,23 @@ def is_encrypted(folder: Path) -> bool:
     return head != SQLITE_MAGIC
 
 
+def check_readable(folder: Path, name: str) -> None:
+    """Refuse a database that is neither plain SQLite nor has a key file: an encrypted library
+    whose key file is gone (or a damaged one), told as such rather than as a SQLite error."""
+    try:
+        with open(folder / "library.db", "rb") as f:
+            head = f.read(len(SQLITE_MAGIC))
+    except FileNotFoundError:
+        return
+    if head and head != SQLITE_MAGIC and not (folder / KEYFILE).exists():
+        raise UserError(
+            f"The library '{name}' cannot be read: its database is encrypted or damaged, and "
+            f"there is no key file ({KEYFILE}) beside it.",
+            "If it was encrypted, restore that file from a backup of the library folder; "
+            "otherwise delete the library and add the documents again.",
+        )
+
+
 def check_passphrase(passphrase: str) -> str:
     """A passphrase good enough to encrypt a library with."""
     if len(passphrase) < MIN_PASSPHRASE:

@@ -34,11 +34,18 @@ from desktop_rag.core.storage.store import (
     is_disk_full,
     sqlcipher_driver,
 )
-from desktop_rag.core.storage.vectors import VectorIndex
+from desktop_rag.core.storage.vectors import VectorIndex, remove_stale_temp_files
 
 log = logging.getLogger(__name__)
 
 CONVERTING = ".library.db.converting"  # the database in its new form, until the rename
+
+
+def has_conversion_leftovers(folder: Path) -> bool:
+    """Whether an interrupted conversion left files behind (remove_conversion_leftovers)."""
+    return (folder / CONVERTING).exists() or (
+        (folder / crypto.KEYFILE).exists() and not crypto.is_encrypted(folder)
+    )
 
 
 def remove_conversion_leftovers(folder: Path) -> None:
@@ -53,6 +60,7 @@ def remove_conversion_leftovers(folder: Path) -> None:
 
 def encrypt_folder(folder: Path, key: LibraryKey) -> None:
     """Encrypt the plain library in `folder` with `key` (the caller holds its lock)."""
+    remove_stale_temp_files(folder)  # a plain index half-saved by a crash must not stay
     remove_conversion_leftovers(folder)
     if crypto.is_encrypted(folder):
         raise UserError(f"The library '{folder.name}' is already encrypted.")
@@ -70,6 +78,7 @@ def encrypt_folder(folder: Path, key: LibraryKey) -> None:
 
 def decrypt_folder(folder: Path, key: LibraryKey) -> None:
     """Decrypt the encrypted library in `folder` (the caller holds its lock and checked `key`)."""
+    remove_stale_temp_files(folder)
     remove_conversion_leftovers(folder)
     if not crypto.is_encrypted(folder):
         raise UserError(f"The library '{folder.name}' is not encrypted.")
