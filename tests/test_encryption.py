@@ -124,6 +124,31 @@ def test_the_passphrase_is_asked_once_per_run_and_a_wrong_one_is_told(isolated_h
     assert not (isolated_home / "libraries" / "Short").exists()
 
 
+@pytest.mark.slow
+def test_re_embedding_and_the_ask_lane_keep_an_encrypted_library_encrypted(
+    tmp_path: Path, isolated_home: Path
+):
+    from desktop_rag.core.library import rebuild_with_model
+
+    with Library.create("Vault", "e5", passphrase=PASSPHRASE) as lib:
+        lib.ingest([_docs(tmp_path)])
+        reader = lib.reader()  # the ask lane's own connection
+        try:
+            assert "QUILLWORT" in reader.search(QUESTION, k=1)[0].text
+            chat = reader.store.create_chat(QUESTION)
+            reader.store.add_message(chat, "user", QUESTION, [], {})
+        finally:
+            reader.close()
+    crypto.forget_keys()
+    rebuild_with_model("Vault", "minilm", passphrase=PASSPHRASE)
+    crypto.forget_keys()
+    with Library.open("Vault", readonly=True, passphrase=PASSPHRASE) as lib:
+        assert lib.encrypted and lib.embedding_model.id.endswith("all-MiniLM-L6-v2")
+        assert "QUILLWORT" in lib.search(QUESTION, k=1)[0].text
+        assert len(lib.documents()) == 2
+    assert files_holding(isolated_home) == []
+
+
 def test_a_damaged_key_file_or_vector_file_is_told_or_rebuilt(tmp_path: Path, isolated_home):
     docs = _docs(tmp_path)
     with Library.create("Vault", "e5", passphrase=PASSPHRASE) as lib:
