@@ -5,6 +5,8 @@ A part of MainWindow (a mixin): its strings keep the "MainWindow" translation co
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QCoreApplication
 
 from desktop_rag.core.errors import UserError
@@ -111,13 +113,18 @@ class EncryptionFlowMixin:
     def _convert(self, lib: Library, encrypt: bool, passphrase: str) -> None:
         """Encrypt or decrypt `lib` on the index lane, closed meanwhile, then open it again."""
         name = lib.name
+        self.stop_answer()
         self.cancel_ingest()
         self._drop_library_views()
+        state = self._ask_state
 
         def work(_task: Task) -> Library:
             from desktop_rag.core.library import decrypt_library, encrypt_library
 
             lib.close()
+            deadline = time.monotonic() + 30
+            while state.reader is not None and time.monotonic() < deadline:
+                time.sleep(0.05)  # the ask lane closes its connection (converting needs none open)
             if encrypt:
                 encrypt_library(name, passphrase)
             else:
