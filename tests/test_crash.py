@@ -5,7 +5,8 @@ never interrupted.
 Most kills are deterministic: DESKTOP_RAG_CRASH_AT makes the process SIGKILL itself at a named
 point of the write path (core/faults.py). The others come from outside at moments the pipeline
 does not choose: a fresh `python -m desktop_rag` killed while it imports its libraries, and
-kills timed on what another process sees committed in the database."""
+kills timed on what another process sees committed in the database. It all runs twice: on a
+plain library, and on an encrypted one (where no file may hold the documents' text either)."""
 
 from __future__ import annotations
 
@@ -26,8 +27,12 @@ import numpy as np
 import pytest
 
 from desktop_rag.core.faults import CRASH_ENV
+from desktop_rag.core.storage import crypto
+from desktop_rag.core.storage.store import apply_key, db_error, sqlcipher_driver
 
 LIBRARY = "Crash"
+PASSPHRASE = "seventeen harbour gulls"
+PLAINTEXT = [b"beekeepers", b"tide gauge", b"glaze chemistry"]  # the documents' words
 N_DOCS = 30
 QUERIES = [
     "What did the beekeepers do with hive frames?",
@@ -72,6 +77,16 @@ def crash_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # --- what must hold after every kill --------------------------------------------------------
 
 
+def connect(folder: Path, readonly: bool = False):  # type: ignore[no-untyped-def]
+    """A connection to the library's database: sqlite3's, or SQLCipher's with the key."""
+    db = folder / "library.db"
+    if not crypto.is_encrypted(folder):
+        return sqlite3.connect(f"file:{db}?mode=ro" if readonly else db, uri=readonly, timeout=5)
+    conn = sqlcipher_driver().connect(f"file:{db}?mode=ro" if readonly else str(db), uri=readonly)
+    apply_key(conn, crypto.unlock(folder, PASSPHRASE, folder.name))  # scrypt only the first time
+    return conn
+
+
 def check_library(folder: Path, scratch: Path) -> int:
     """Check a copy of the killed library as the next run will find it; return how many
     documents are ready."""
@@ -80,7 +95,11 @@ def check_library(folder: Path, scratch: Path) -> int:
         return 0
     copy = scratch / uuid.uuid4().hex
     shutil.copytree(folder, copy)  # the files exactly as the kill left them
-    db = sqlite3.connect(copy / "library.db")
+    if crypto.is_encrypted(copy):
+        for path in copy.iterdir():
+            data = path.read_bytes().lower()
+            assert not [w for w in PLAINTEXT if w in data], path
+    db = connect(copy)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('integrity-check')")
     chunk_ids = {r[0] for r in db.execute("SELECT id FROM chunks")}
@@ -109,14 +128,15 @@ def check_library(folder: Path, scratch: Path) -> int:
     # the index on disk never holds a chunk the store does not (it is saved after commits)
     from desktop_rag.core.storage.vectors import VectorIndex
 
-    on_disk = VectorIndex(copy / "vectors.usearch", 384)
+    key = crypto.unlock(copy, PASSPHRASE, LIBRARY) if crypto.is_encrypted(copy) else None
+    on_disk = VectorIndex(copy / "vectors.usearch", 384, key=key)
     if on_disk.load() and len(on_disk):
         assert {int(k) for k in on_disk._index.keys} <= chunk_ids
 
     # the library opens, as a writer, and its index agrees with the store key for key
     from desktop_rag.core.library import Library
 
-    with Library(copy) as lib:
+    with Library(copy, passphrase=PASSPHRASE) as lib:
         assert lib.store.integrity_ok()
         keys = sorted(chunk_ids)
         assert len(lib.vectors) == len(keys)
@@ -148,23 +168,23 @@ def wait_for_no_process_with(marker: str, timeout: float = 20) -> None:
         time.sleep(0.05)
 
 
-def ready_count(db: Path) -> int:
+def ready_count(folder: Path) -> int:
     try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        conn = connect(folder, readonly=True)
         try:
             return int(
                 conn.execute("SELECT count(*) FROM documents WHERE status = 'ready'").fetchone()[0]
             )
         finally:
             conn.close()
-    except sqlite3.OperationalError:
+    except db_error("OperationalError"):
         return 0  # not created yet
 
 
-def parse_events_until_second_half_of_long_pdf(corpus: Path, db: Path) -> int:
+def parse_events_until_second_half_of_long_pdf(corpus: Path, folder: Path) -> int:
     """Which 'parsed' event of the next run brings the long PDF's second page message: files
     are ingested in name order; ready ones, the broken one and the duplicate send no pages."""
-    conn = sqlite3.connect(db)
+    conn = connect(folder)
     ready = {
         Path(r[0]).name for r in conn.execute("SELECT path FROM documents WHERE status = 'ready'")
     }
@@ -183,7 +203,7 @@ def parse_events_until_second_half_of_long_pdf(corpus: Path, db: Path) -> int:
 
 def final_state(home: Path) -> dict[str, object]:
     folder = home / "libraries" / LIBRARY
-    db = sqlite3.connect(folder / "library.db")
+    db = connect(folder)
     documents = sorted(
         db.execute(
             "SELECT path, status, title, kind, sha256, page_count, chunk_count, error "
@@ -199,7 +219,7 @@ def final_state(home: Path) -> dict[str, object]:
     db.close()
     from desktop_rag.core.library import Library
 
-    with Library(folder, readonly=True) as lib:
+    with Library(folder, readonly=True, passphrase=PASSPHRASE) as lib:
         searches = [
             [(Path(h.path).name, h.page, h.text, round(h.score, 6)) for h in lib.search(q, k=5)]
             for q in QUERIES
@@ -207,8 +227,9 @@ def final_state(home: Path) -> dict[str, object]:
     return {"documents": documents, "chunks": chunks, "searches": searches}
 
 
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
 def test_ingest_killed_at_many_moments_recovers_to_the_uninterrupted_state(
-    tmp_path: Path, crash_corpus: Path
+    tmp_path: Path, crash_corpus: Path, encrypted: bool
 ):
     t0 = time.monotonic()
     logs = tmp_path / "logs"
@@ -218,6 +239,7 @@ def test_ingest_killed_at_many_moments_recovers_to_the_uninterrupted_state(
     folder = home / "libraries" / LIBRARY
     db = folder / "library.db"
     argv = ["ingest", str(crash_corpus), "-l", LIBRARY, "-q"]
+    secret = {"DESKTOP_RAG_PASSPHRASE": PASSPHRASE}  # used only by the encrypted library
     total = N_DOCS + 3  # ready at the end: 30 + the long PDF + two text files
     kills: list[tuple[str, int]] = []
 
@@ -227,14 +249,14 @@ def test_ingest_killed_at_many_moments_recovers_to_the_uninterrupted_state(
         kills.append((what, ready))
         print(f"{time.monotonic() - t0:.1f}s {what}: {ready}")
 
-    def crash_at(point: str, nth: int = 1) -> None:
+    def crash_at(point: str, nth: int = 1, command: list[str] = argv) -> None:
         marker = uuid.uuid4().hex
         r = clirun.run(
-            argv,
+            command,
             home=home,
             logs=logs,
             name=f"crash-{len(kills)}",
-            **{CRASH_ENV: f"{point}:{nth}", "CRASH_TEST_RUN": marker},
+            **{CRASH_ENV: f"{point}:{nth}", "CRASH_TEST_RUN": marker, **secret},
         )
         assert r.process.exitcode == -signal.SIGKILL, (point, r.process.exitcode, r.stderr)
         after_kill(f"{point}:{nth}", marker)
@@ -242,7 +264,7 @@ def test_ingest_killed_at_many_moments_recovers_to_the_uninterrupted_state(
     def kill_when(what: str, condition) -> None:
         marker = uuid.uuid4().hex
         r = clirun.start(
-            argv, home=home, logs=logs, name=f"kill-{len(kills)}", CRASH_TEST_RUN=marker
+            argv, home=home, logs=logs, name=f"kill-{len(kills)}", CRASH_TEST_RUN=marker, **secret
         )
         while not condition():
             assert r.process.is_alive(), f"finished before the kill ({what}): {r.stderr}"
@@ -251,11 +273,15 @@ def test_ingest_killed_at_many_moments_recovers_to_the_uninterrupted_state(
         after_kill(what, marker)
 
     # 1. while the library is being created: no library, no half-made one
-    crash_at("library-created")
+    create = ["libraries", "create", LIBRARY, "--encrypted"] if encrypted else argv
+    crash_at("library-created", command=create)
     assert not folder.exists()
+    if encrypted:  # created before the kills that follow, which `ingest` into it
+        r = clirun.run(create, home=home, logs=logs, name="create", **secret)
+        assert r.process.exitcode == 0, r.stderr
     # 2. a fresh `python -m desktop_rag ingest`, killed from outside while it imports torch
     marker = uuid.uuid4().hex
-    env = {**os.environ, "DESKTOP_RAG_HOME": str(home), "CRASH_TEST_RUN": marker}
+    env = {**os.environ, "DESKTOP_RAG_HOME": str(home), "CRASH_TEST_RUN": marker, **secret}
     proc = subprocess.Popen(
         [sys.executable, "-m", "desktop_rag", *argv],
         env=env,
@@ -283,31 +309,35 @@ def test_ingest_killed_at_many_moments_recovers_to_the_uninterrupted_state(
     crash_at("failed", 1)
     # 9. in the middle of the long PDF: its first page message stored, the second arriving
     # (before the timed kills below, which may commit any number of documents on a fast CPU)
-    crash_at("parsed", parse_events_until_second_half_of_long_pdf(crash_corpus, db))
+    crash_at("parsed", parse_events_until_second_half_of_long_pdf(crash_corpus, folder))
     # 10-11. from outside, at moments the pipeline does not choose, chosen by what the library
     # holds (a delay after a commit would let a fast machine commit everything before it)
-    start = ready_count(db)
-    kill_when("3 more documents committed", lambda: ready_count(db) >= start + 3)
-    start = ready_count(db)
-    kill_when("the next commit seen", lambda: ready_count(db) > start)
+    start = ready_count(folder)
+    kill_when("3 more documents committed", lambda: ready_count(folder) >= start + 3)
+    start = ready_count(folder)
+    kill_when("the next commit seen", lambda: ready_count(folder) > start)
     # 12. near the end: all but one document committed
-    remaining = total - ready_count(db)
+    remaining = total - ready_count(folder)
     assert remaining >= 2, kills
     crash_at("committed", remaining - 1)
     # 13. at the very end: every document committed, during the final index save
     crash_at("vector-save", 2)  # 1: the save after opening's resync; 2: the final one
 
     # ingest again: it finishes, and only the broken PDF failed
-    r = clirun.run(argv, home=home, logs=logs, name="final")
+    r = clirun.run(argv, home=home, logs=logs, name="final", **secret)
     assert r.process.exitcode == 3, r.stderr
     assert "00-broken.pdf" in r.stderr and r.stderr.count("failed:") == 1, r.stderr
     assert check_library(folder, scratch) == total
+    assert crypto.is_encrypted(folder) == encrypted
     assert not list(folder.glob(".vectors.*.tmp"))
     assert not list((home / "libraries").glob(".creating-*"))
 
     # exactly the state of an uninterrupted run
     ref_home = tmp_path / "reference"
-    r = clirun.run(argv, home=ref_home, logs=logs, name="reference")
+    if encrypted:
+        r = clirun.run(create, home=ref_home, logs=logs, name="reference-create", **secret)
+        assert r.process.exitcode == 0, r.stderr
+    r = clirun.run(argv, home=ref_home, logs=logs, name="reference", **secret)
     assert r.process.exitcode == 3, r.stderr
     got, want = final_state(home), final_state(ref_home)
     assert got["documents"] == want["documents"]

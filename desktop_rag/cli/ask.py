@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from desktop_rag.cli.common import _friendly, _library_name
+from desktop_rag.cli.common import _friendly, _library_name, _passphrase
 from desktop_rag.core.errors import UserError
 
 
@@ -83,7 +83,8 @@ def search(query: str, library_name: str | None, k: int, as_json: bool) -> None:
     """Find the passages that best match QUERY."""
     from desktop_rag.core.library import Library
 
-    with Library.open(_library_name(library_name), readonly=True) as lib:
+    name = _library_name(library_name)
+    with Library.open(name, readonly=True, passphrase=_passphrase(name)) as lib:
         hits = lib.search(query, k)
     if as_json:
         click.echo(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
@@ -141,7 +142,8 @@ def ask(
             if model_ref:
                 raise
             reason = f"No language model is available ({exc.message})"
-    with Library.open(_library_name(library_name)) as lib:
+    name = _library_name(library_name)
+    with Library.open(name, passphrase=_passphrase(name)) as lib:
         if chat_id is not None and lib.store.chat(chat_id) is None:
             raise UserError(f"There is no chat {chat_id} in this library.")
         history = qa.previous_questions(lib.store, chat_id)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMenu,
+    QPushButton,
     QStyle,
     QToolButton,
     QTreeWidget,
@@ -38,6 +39,7 @@ class LibraryPanel(QWidget):
     remove_documents = Signal(list)  # document ids
     reindex_documents = Signal(list)  # paths
     open_document = Signal(str)  # path
+    unlock_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,6 +61,19 @@ class LibraryPanel(QWidget):
             b.setAutoRaise(True)
             b.clicked.connect(signal.emit)
             row.addWidget(b)
+
+        # an encrypted library says so; a locked one (its passphrase not given) offers to unlock
+        self.locked_name = ""
+        self.lock_state = QLabel("")
+        self.lock_state.setObjectName("muted")
+        self.lock_state.setWordWrap(True)
+        self.unlock_button = QPushButton(self.tr("Unlock…"))
+        self.unlock_button.clicked.connect(self.unlock_requested.emit)
+        lock_row = QHBoxLayout()
+        lock_row.addWidget(self.lock_state, 1)
+        lock_row.addWidget(self.unlock_button)
+        self.lock_state.hide()
+        self.unlock_button.hide()
 
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels([self.tr("Document"), self.tr("Pages"), self.tr("Status")])
@@ -82,6 +97,7 @@ class LibraryPanel(QWidget):
         title.setObjectName("sectionTitle")
         layout.addWidget(title)
         layout.addLayout(row)
+        layout.addLayout(lock_row)
         self.folders = LinkedFoldersBox()
         layout.addWidget(self.folders)
         docs = QLabel(self.tr("Documents"))
@@ -96,6 +112,21 @@ class LibraryPanel(QWidget):
         self.combo.addItems(names)
         self.combo.setCurrentText(current)
         self.combo.blockSignals(False)
+
+    def set_encrypted(self, encrypted: bool) -> None:
+        if self.locked_name:
+            return
+        self.lock_state.setText(self.tr("Encrypted: its folder holds no readable text."))
+        self.lock_state.setVisible(encrypted)
+
+    def set_locked(self, name: str) -> None:
+        """Show that `name` waits for its passphrase ('' once a library is open)."""
+        self.locked_name = name
+        self.lock_state.setText(
+            self.tr("“{name}” is encrypted and locked.").format(name=name) if name else ""
+        )
+        self.lock_state.setVisible(bool(name))
+        self.unlock_button.setVisible(bool(name))
 
     def set_documents(self, docs: list[dict[str, Any]], indexing: str = "") -> None:
         """Show documents; `indexing` is the path being indexed right now."""

@@ -2,8 +2,9 @@
 
 What it does is in its parts (mixins, one module each, all sharing the window's state and
 its "MainWindow" translation context): menus.py (menus, status bar, signal wiring),
-library_flow.py (libraries), ingest_flow.py (documents, indexing, linked folders),
-ask_flow.py (questions, answers, exports, chats) and dialogs.py (Settings, About, the guide)."""
+library_flow.py (libraries), encryption_flow.py (passphrases, encrypting libraries),
+ingest_flow.py (documents, indexing, linked folders), ask_flow.py (questions, answers, exports,
+chats) and dialogs.py (Settings, About, the guide)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from desktop_rag.gui.answer_export import AnswerExporter
 from desktop_rag.gui.ask_flow import AskFlowMixin, _AskState
 from desktop_rag.gui.chat_view import ChatList, ChatView
 from desktop_rag.gui.dialogs import DialogsMixin
+from desktop_rag.gui.encryption_flow import EncryptionFlowMixin
 from desktop_rag.gui.folder_sync import FolderSync
 from desktop_rag.gui.ingest_flow import IngestFlowMixin
 from desktop_rag.gui.library_flow import LibraryFlowMixin
@@ -30,7 +32,13 @@ from desktop_rag.gui.workers import Lane, Task
 
 
 class MainWindow(
-    MenusMixin, LibraryFlowMixin, IngestFlowMixin, AskFlowMixin, DialogsMixin, QMainWindow
+    MenusMixin,
+    LibraryFlowMixin,
+    EncryptionFlowMixin,
+    IngestFlowMixin,
+    AskFlowMixin,
+    DialogsMixin,
+    QMainWindow,
 ):
     def __init__(self) -> None:
         super().__init__()

@@ -10,7 +10,6 @@ import errno
 import hashlib
 import logging
 import os
-import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from desktop_rag.core.documents.loaders import (
 from desktop_rag.core.documents.parser_process import ParseJob, ParsePipeline
 from desktop_rag.core.errors import Cancelled, UserError
 from desktop_rag.core.faults import checkpoint
-from desktop_rag.core.storage.store import ChunkRecord, PageRecord, Store
+from desktop_rag.core.storage.store import ChunkRecord, PageRecord, Store, db_error
 from desktop_rag.core.tasks import CancelToken, Progress
 
 if TYPE_CHECKING:
@@ -321,7 +320,7 @@ class Ingestor:
                 pass
         self._mark_queued(files)
         jobs = [ParseJob(f, self.passwords.get(str(f), self.password)) for f in files]
-        reader = Store(self.lib.db_path, readonly=True)
+        reader = self.lib.reading_store()
         batch_shas: dict[str, str] = {}
 
         def prepare(job: ParseJob) -> tuple[str, Any] | None:
@@ -560,7 +559,7 @@ class Ingestor:
                 chunks=chunks,
                 embeddings=vectors,
             )
-        except sqlite3.OperationalError as exc:
+        except db_error("OperationalError") as exc:
             raise _storage_error(exc) from exc
         checkpoint("committed", path=job.path)
         self.lib.vectors.remove(removed)
@@ -659,5 +658,5 @@ def chunk_records(drafts: list[ChunkDraft], label: str = "") -> list[ChunkRecord
     ]
 
 
-def _storage_error(exc: sqlite3.OperationalError) -> UserError:
+def _storage_error(exc: Exception) -> UserError:
     return UserError(f"The library could not be written ({exc}).", "Check the disk and try again.")

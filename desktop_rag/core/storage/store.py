@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sqlite3
+import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from desktop_rag.core import textnorm
 from desktop_rag.core.documents.chunk_context import document_label
 from desktop_rag.core.errors import DiskFullError, UserError
 from desktop_rag.core.faults import checkpoint
+from desktop_rag.core.storage.crypto import LibraryKey
 
 SCHEMA_VERSION = 3
 
@@ -143,23 +145,27 @@ class PageRecord:
 class Store:
     """One library's SQLite database. Writes come from one thread; readers open their own."""
 
-    def __init__(self, path: Path, readonly: bool = False) -> None:
+    def __init__(self, path: Path, readonly: bool = False, key: LibraryKey | None = None) -> None:
+        """Open (or create) the database; with `key`, an encrypted one (SQLCipher)."""
         self.path = path
         self.readonly = readonly
+        driver = sqlite3 if key is None else sqlcipher_driver()
         try:
             if readonly:
                 uri = f"file:{quote(str(path.absolute()))}?mode=ro"  # '#', '%' quoted
-                conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
+                conn = driver.connect(uri, uri=True, check_same_thread=False, timeout=30)
             else:
                 _create_private(path)  # SQLite gives -wal and -shm the database file's mode
-                conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+                conn = driver.connect(path, check_same_thread=False, timeout=30)
+            if key is not None:
+                apply_key(conn, key)
             conn.isolation_level = None  # we open transactions ourselves
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA busy_timeout = 30000")
             if not readonly:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
-        except sqlite3.DatabaseError as exc:
+        except db_error("DatabaseError") as exc:
             if is_disk_full(exc, path.parent):
                 raise DiskFullError(str(path.parent)) from exc
             raise UserError(
@@ -176,7 +182,7 @@ class Store:
     def _migrate(self) -> None:
         try:
             version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
+        except db_error("DatabaseError") as exc:
             if is_disk_full(exc, self.path.parent):
                 raise DiskFullError(str(self.path.parent)) from exc
             raise UserError(
@@ -206,14 +212,14 @@ class Store:
         except BaseException as exc:
             # a failed COMMIT (disk full) may leave the transaction open: close it too
             if self.conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
+                with contextlib.suppress(*db_error()):
                     self.conn.execute("ROLLBACK")
             if is_disk_full(exc, self.path.parent):
                 raise DiskFullError(str(self.path.parent)) from exc
             raise
 
     def close(self) -> None:
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(*db_error()):
             if not self.readonly:
                 self.conn.execute("PRAGMA optimize")
         self.conn.close()
@@ -484,7 +490,7 @@ class Store:
                 f"ORDER BY bm25(chunks_fts, {w}) LIMIT ?",
                 (match, limit),
             ).fetchall()
-        except sqlite3.OperationalError:
+        except db_error("OperationalError"):
             return []
         return [(int(r[0]), float(r[1])) for r in rows]
 
@@ -535,7 +541,7 @@ class Store:
         """Linked folders, by path (none in a library too old to have them, opened read-only)."""
         try:
             return list(self.db.query("SELECT * FROM folders ORDER BY path"))
-        except sqlite3.OperationalError:
+        except db_error("OperationalError"):
             return []
 
     def add_folder(self, path: str) -> bool:
@@ -627,6 +633,37 @@ def _upsert_meta(c: sqlite3.Connection, values: dict[str, str]) -> None:
     )
 
 
+def sqlcipher_driver() -> Any:
+    """SQLCipher's DB-API module (the sqlite3 module's twin), for encrypted libraries."""
+    try:
+        from sqlcipher3 import dbapi2
+    except ImportError as exc:
+        raise UserError(
+            f"This library is encrypted, and this installation cannot read encrypted libraries "
+            f"({exc}).",
+            "Reinstall desktop-rag: it needs the sqlcipher3-binary package.",
+        ) from exc
+    return dbapi2
+
+
+def apply_key(conn: Any, key: LibraryKey) -> None:
+    """Key a SQLCipher connection (before anything else reads it) and check the key fits."""
+    conn.execute("PRAGMA cipher_log_level = NONE")  # SQLCipher would print to stderr
+    conn.execute(f"PRAGMA key = \"x'{key.sqlcipher_key()}'\"")
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+
+def db_error(kind: str = "Error") -> tuple[type[Exception], ...]:
+    """The exception class `kind` ('Error', 'DatabaseError', 'OperationalError'...) of both
+    drivers: the sqlite3 module's, and SQLCipher's once an encrypted library was opened (its
+    classes are its own, not sqlite3's)."""
+    kinds: tuple[type[Exception], ...] = (getattr(sqlite3, kind),)
+    cipher = sys.modules.get("sqlcipher3.dbapi2")
+    if cipher is not None:
+        kinds += (getattr(cipher, kind),)
+    return kinds
+
+
 def _create_private(path: Path) -> None:
     """Create an empty file readable by its owner only (from the first byte), unless it exists."""
     try:
@@ -639,7 +676,7 @@ def is_disk_full(exc: BaseException, folder: Path) -> bool:
     """Whether SQLite failed because the disk (or the user's quota) is full: SQLITE_FULL, or an
     I/O error (growing -shm or -wal) while `folder`'s disk has next to no space left."""
     code = getattr(exc, "sqlite_errorcode", None)
-    if not isinstance(exc, sqlite3.Error) or code is None:
+    if not isinstance(exc, db_error()) or code is None:
         return False
     if code & 0xFF == sqlite3.SQLITE_FULL:
         return True
