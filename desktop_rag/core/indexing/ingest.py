@@ -343,6 +343,8 @@ class Ingestor:
             for kind, job, payload in pipeline:
                 self.cancel.raise_if_cancelled()
                 if kind == "info" and payload.part and root is not None:
+                    if current is not None:  # pages held to choose the model are its own
+                        self._settle_model(current)
                     self._part_done(current)
                     current = _Document(job, payload, root)
                 elif kind == "info":
@@ -357,6 +359,8 @@ class Ingestor:
                     self._part_failed(current, payload)
                     current = None
                 elif kind == "done" and root is not None:
+                    if current is not None:
+                        self._settle_model(current)
                     self._part_done(current)
                     self._settle_model(root)
                     self._finish(root)
@@ -532,7 +536,6 @@ class Ingestor:
         a document of its own, under the document it belongs to."""
         if doc is None or doc.root is None:
             return
-        self._settle_model(doc)
         root = doc.root
         if not doc.drafts:  # a picture without words, an empty attachment: not a document
             log.info("a part without text left out: %s", doc.info.part)

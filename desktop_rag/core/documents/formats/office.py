@@ -79,6 +79,12 @@ def damaged(path: Path, app: str, exc: BaseException, data: bytes | None = None)
                 data = f.read()
     except OSError:
         data = b""
+    if data and data[:2] != b"PK":
+        return ParseError(
+            "corrupt",
+            f"{path.name}: this is not a {app} file: the name ends in {path.suffix} but the "
+            "content is something else.",
+        )
     cut_short = data[:2] == b"PK" and not zipfile.is_zipfile(io.BytesIO(data))
     if cut_short or isinstance(exc, zipfile.BadZipFile | EOFError):
         return ParseError(
@@ -86,12 +92,6 @@ def damaged(path: Path, app: str, exc: BaseException, data: bytes | None = None)
             f"{path.name}: the file is damaged (truncated or corrupted) and cannot be read as "
             f"{app}.",
             "Copy or download the file again.",
-        )
-    if data and data[:2] != b"PK":
-        return ParseError(
-            "corrupt",
-            f"{path.name}: this is not a {app} file: the name ends in {path.suffix} but the "
-            "content is something else.",
         )
     return ParseError("corrupt", f"{path.name}: not a readable {app} file ({_short(exc)}).")
 
