@@ -1,8 +1,9 @@
 """Spreadsheets (.xlsx through openpyxl, .ods through odfpy): each sheet's rows, a few at a time,
-one page per block, cited as "Sheet 'Budget', rows 12-30". Every block starts with the sheet's
-header row, so a passage from row 500 still says what its columns are; a block is sized to fit
-one chunk of the embedding model, and the header is also the heading its chunks are searched
-with, should one be cut anyway."""
+one page per block, cited as "Sheet 'Budget', rows 12-30". The header row goes with every
+block, so a passage from row 500 still says what its columns are: each row names its columns
+("Item: centrifuge calibration; Amount (EUR): 7350."), which is also what the answering model
+reads of it, and the header row is the heading every chunk of the sheet is searched with. A
+block is sized to fit one chunk of the embedding model."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from desktop_rag.core.documents import locations
 from desktop_rag.core.documents.formats.office import check_odf, damaged, ooxml_source
 from desktop_rag.core.documents.loaders import DocInfo, ParsedPage, ParseError, clean_title
 
-BLOCK_TOKENS = 170  # estimated model tokens of a block, header included (chunks take ~250)
+BLOCK_TOKENS = 200  # estimated model tokens of a block (a chunk takes ~250; the estimate is high)
 HEADER_LOOKAHEAD = 5  # non-empty rows among which the header row is looked for
 MAX_REPEAT = 256  # an OpenDocument cell or row repeated more often is an empty filler
 Row = tuple[int, list[str]]  # (row number as the spreadsheet shows it, cell texts)
@@ -152,38 +153,51 @@ def _document(
 
 def sheet_blocks(rows: Iterable[Row]) -> Iterator[tuple[str, int, int, str]]:
     """A sheet's non-empty rows in blocks of about BLOCK_TOKENS: (text, first row, last row,
-    header line). The text is the header row, then the block's rows, a line each; rows above
-    the header (a title) open the first block."""
+    header line). Under a header row, each row is a line that names its columns ("Item:
+    centrifuge calibration; Amount (EUR): 7350."); rows above the header (a title) open the
+    first block as they are; a sheet without a header has its rows' cells between bars."""
     rows = list(rows)
     head_at = _header_index(rows)
-    header = _line(rows[head_at][1]) if head_at is not None else ""
-    preamble = [_line(c) for _, c in rows[:head_at]] if head_at is not None else []
-    body = rows[head_at + 1 :] if head_at is not None else rows
+    if head_at is None:
+        names: list[str] = []
+        header, preamble, body = "", [], rows
+    else:
+        names = rows[head_at][1]
+        header = _line(names)
+        preamble = [_line(c) for _, c in rows[:head_at]]
+        body = rows[head_at + 1 :]
     if head_at is not None and not body:  # a sheet of one row
-        n = rows[head_at][0]
-        yield "\n".join([*preamble, header]), rows[0][0], n, header
+        yield "\n".join([*preamble, header]), rows[0][0], rows[head_at][0], header
         return
-    lines: list[str] = []
-    first = last = 0
-    budget = BLOCK_TOKENS - _tokens(header)
+    lines = list(preamble)
+    first = rows[0][0] if preamble else 0
+    last = 0
     cost = sum(_tokens(p) for p in preamble)
     for number, cells in body:
-        line = _line(cells)
+        line = _labelled(names, cells) if names else _line(cells)
         tokens = _tokens(line)
-        if lines and cost + tokens > budget:
-            yield _block(preamble, header, lines), first, last, header
-            preamble, lines, cost = [], [], 0
+        if lines and cost + tokens > BLOCK_TOKENS:
+            yield "\n".join(lines), first, last, header
+            lines, cost = [], 0
         if not lines:
-            first = rows[0][0] if preamble else number
+            first = number
         lines.append(line)
         last = number
         cost += tokens
     if lines:
-        yield _block(preamble, header, lines), first, last, header
+        yield "\n".join(lines), first, last, header
 
 
-def _block(preamble: list[str], header: str, lines: list[str]) -> str:
-    return "\n".join([*preamble, *([header] if header else []), *lines])
+def _labelled(names: list[str], cells: list[str]) -> str:
+    """A row under a header: each filled cell with its column's name, ended as a sentence
+    (so the row is a unit of its own where passages are cut, quoted and highlighted)."""
+    parts = []
+    for i, value in enumerate(cells):
+        if value:
+            name = names[i] if i < len(names) else ""
+            parts.append(f"{name}: {value}" if name else value)
+    line = "; ".join(parts)
+    return line if line.endswith((".", "!", "?", "。")) else line + "."
 
 
 def _header_index(rows: list[Row]) -> int | None:
