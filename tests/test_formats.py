@@ -366,3 +366,22 @@ def test_broken_mail_images_and_rtf_are_named(tmp_path: Path):
     not_rtf = tmp_path / "x.rtf"
     not_rtf.write_text("plain words", encoding="utf-8")
     assert _error(not_rtf).message == "x.rtf: this is not an RTF file."
+
+
+def test_a_korean_email_in_euc_kr_with_encoded_headers(tmp_path: Path):
+    from email.header import Header
+    from email.mime.text import MIMEText
+
+    msg = MIMEText("휴가 신청서를 첨부합니다. 다음 주 월요일부터 쉽니다.", "plain", "euc-kr")
+    msg["Subject"] = Header("휴가 신청", "euc-kr")
+    msg["From"] = Header("김철수", "euc-kr").encode() + " <kim@example.co.kr>"
+    msg["Date"] = "Wed, 06 Mar 2024 09:00:00 +0900"
+    raw = msg.as_bytes()
+    # an unknown charset name: the body's encoding is detected instead
+    for data in (raw, raw.replace(b'charset="euc-kr"', b'charset="x-unknown"')):
+        path = tmp_path / "leave.eml"
+        path.write_bytes(data)
+        info, pages = _pages(path)
+        assert info.title == "휴가 신청 — 김철수, 2024-03-06"
+        assert pages[0].text.startswith("From: 김철수 <kim@example.co.kr>\n")
+        assert pages[0].text.endswith("휴가 신청서를 첨부합니다. 다음 주 월요일부터 쉽니다.")

@@ -674,8 +674,11 @@ class Store:
             c.execute("DELETE FROM chats WHERE id = ?", (chat_id,))
 
     def stats(self) -> dict[str, int]:
+        """Files indexed (an e-mail with its attachments counts once), and the pages and
+        chunks of every document, parts included."""
         docs, pages = self.conn.execute(
-            "SELECT count(*), coalesce(sum(page_count), 0) FROM documents WHERE status = 'ready'"
+            "SELECT coalesce(sum(parent_id IS NULL), 0), coalesce(sum(page_count), 0) "
+            "FROM documents WHERE status = 'ready'"
         ).fetchone()
         return {"documents": int(docs), "pages": int(pages), "chunks": self.chunk_count()}
 
