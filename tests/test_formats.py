@@ -385,3 +385,42 @@ def test_a_korean_email_in_euc_kr_with_encoded_headers(tmp_path: Path):
         assert info.title == "휴가 신청 — 김철수, 2024-03-06"
         assert pages[0].text.startswith("From: 김철수 <kim@example.co.kr>\n")
         assert pages[0].text.endswith("휴가 신청서를 첨부합니다. 다음 주 월요일부터 쉽니다.")
+
+
+def test_a_library_of_the_version_before_is_read_as_it_is_then_migrated(tmp_path: Path):
+    """Schema 3 had no parts and no page labels: read-only (the CLI's search before any write)
+    it is read as it is; opened for writing it gains them, its documents all files."""
+    import sqlite3
+
+    from desktop_rag.core.storage import store as store_module
+    from desktop_rag.core.storage.store import Store
+
+    db = tmp_path / "library.db"
+    conn = sqlite3.connect(db)
+    for version in (1, 2, 3):
+        for statement in store_module._MIGRATIONS[version].split(";"):
+            if statement.strip():
+                conn.execute(statement)
+    conn.execute(
+        "INSERT INTO documents(path, title, kind, page_count, status, added_at) "
+        "VALUES ('/d/a.pdf', 'A', 'pdf', 1, 'ready', 0)"
+    )
+    conn.execute("INSERT INTO pages VALUES (1, 1, 595, 842, 'The pump limit is 40 bar.')")
+    conn.execute(
+        "INSERT INTO chunks(document_id, ord, page, char_start, char_end, text, spans, "
+        "token_count, embedding) VALUES (1, 0, 1, 0, 25, 'The pump limit is 40 bar.', '[]', 8, x'')"
+    )
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    old = Store(db, readonly=True)
+    assert not old.has_parts and old.parts() == []
+    assert [d["path"] for d in old.documents()] == ["/d/a.pdf"]
+    assert old.stats()["documents"] == 1
+    assert old.chunks_by_ids([1])[1]["location"] == ""
+    old.close()
+    new = Store(db)
+    assert new.has_parts and new.conn.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert [d["parent_id"] for d in new.documents()] == [None] and new.parts() == []
+    assert new.page(1, 1)["label"] == "" and new.chunks_by_ids([1])[1]["location"] == ""
+    new.close()

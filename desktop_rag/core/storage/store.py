@@ -179,6 +179,9 @@ class Store:
         self.db = sqlite_utils.Database(conn)
         if not readonly:
             self._migrate()
+        # a library of an earlier version read before any write has migrated it (the CLI's
+        # search): it has no parts and no page labels, and is read as it is
+        self.has_parts = int(conn.execute("PRAGMA user_version").fetchone()[0]) >= 4
 
     # --- schema ---------------------------------------------------------------------------
 
@@ -254,7 +257,7 @@ class Store:
         rows = list(
             self.db.query(
                 "SELECT * FROM documents WHERE sha256 = ? AND status = 'ready' "
-                "AND parent_id IS NULL LIMIT 1",
+                f"{'AND parent_id IS NULL' if self.has_parts else ''} LIMIT 1",
                 [sha256],
             )
         )
@@ -262,14 +265,15 @@ class Store:
 
     def documents(self) -> list[dict[str, Any]]:
         """The documents that are files (not the parts inside them: `parts`), by title."""
+        where = "WHERE parent_id IS NULL" if self.has_parts else ""
         return list(
-            self.db.query(
-                "SELECT * FROM documents WHERE parent_id IS NULL ORDER BY title COLLATE NOCASE, id"
-            )
+            self.db.query(f"SELECT * FROM documents {where} ORDER BY title COLLATE NOCASE, id")
         )
 
     def parts(self) -> list[dict[str, Any]]:
         """The documents inside files (attachments, a mailbox's messages), in file order."""
+        if not self.has_parts:
+            return []
         return list(
             self.db.query("SELECT * FROM documents WHERE parent_id IS NOT NULL ORDER BY id")
         )
@@ -551,11 +555,12 @@ class Store:
         """Chunk rows joined with their document, keyed by chunk id."""
         ids = list(ids)
         out: dict[int, dict[str, Any]] = {}
+        location = "coalesce(p.label, '')" if self.has_parts else "''"
         for batch in _batched(ids, 900):
             q = ",".join("?" * len(batch))
             for row in self.db.query(
                 "SELECT c.id, c.document_id, c.ord, c.page, c.char_start, c.char_end, c.text, "
-                "c.spans, d.title, d.path, d.kind, coalesce(p.label, '') AS location "
+                f"c.spans, d.title, d.path, d.kind, {location} AS location "
                 "FROM chunks c JOIN documents d ON d.id = c.document_id "
                 "LEFT JOIN pages p ON p.document_id = c.document_id AND p.number = c.page "
                 f"WHERE c.id IN ({q})",
@@ -677,7 +682,8 @@ class Store:
         """Files indexed (an e-mail with its attachments counts once), and the pages and
         chunks of every document, parts included."""
         docs, pages = self.conn.execute(
-            "SELECT coalesce(sum(parent_id IS NULL), 0), coalesce(sum(page_count), 0) "
+            f"SELECT coalesce(sum({'parent_id IS NULL' if self.has_parts else 1}), 0), "
+            "coalesce(sum(page_count), 0) "
             "FROM documents WHERE status = 'ready'"
         ).fetchone()
         return {"documents": int(docs), "pages": int(pages), "chunks": self.chunk_count()}
