@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from desktop_rag.cli.common import _friendly, _library_name, _passphrase
+from desktop_rag.core.documents.locations import describe
 from desktop_rag.core.errors import UserError
 
 
@@ -92,7 +93,7 @@ def search(query: str, library_name: str | None, k: int, as_json: bool) -> None:
     if not hits:
         click.echo("No matching passages.")
     for i, h in enumerate(hits, 1):
-        click.echo(f"[{i}] {h.title}, p. {h.page}  (score {h.score:.4f})")
+        click.echo(f"[{i}] {h.title}, {describe(h.page, h.location)}  (score {h.score:.4f})")
         click.echo(f"    {h.snippet()}")
 
 
@@ -180,18 +181,19 @@ def ask(
     if result.status == "answered" and result.quotes:
         click.echo("\nYour document says:")
         for q in result.quotes:
-            click.echo(f"  “{q.text}” [{q.number}] {q.title}, p. {q.page}")
+            click.echo(f"  “{q.text}” [{q.number}] {q.title}, {describe(q.page, q.location)}")
     if result.status == "answered" and result.cited:
         by_model = {n for s in result.sentences if not s.inferred for n in s.cited}
         added = {n for s in result.sentences if s.inferred for n in s.cited} - by_model
         click.echo("\nSources:")
         for s in result.citations:
             mark = "" if shown_final or s.number not in added else " (cited by the check)"
-            click.echo(f"[{s.number}] {s.title}, p. {s.page}  ({s.path}){mark}")
+            click.echo(f"[{s.number}] {s.title}, {describe(s.page, s.location)}  ({s.path}){mark}")
     elif result.status == "not_found" and result.sources:
         click.echo("\nClosest passages:")
         for s in result.sources:
-            click.echo(f"- {s.title}, p. {s.page}: {' '.join(s.text.split())[:160]}")
+            text = " ".join(s.text.split())[:160]
+            click.echo(f"- {s.title}, {describe(s.page, s.location)}: {text}")
     if result.note and result.status == "answered":
         click.echo(f"\nnote: {result.note}", err=True)
     click.echo(f"(chat {result.chat_id})", err=True)

@@ -23,7 +23,9 @@ from desktop_rag.core.errors import UserError
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--library", "-l", "library_name", help="Library name (default: the current one).")
-@click.option("--password", default=None, help="Password for protected PDFs.")
+@click.option(
+    "--password", default=None, help="Password for protected PDFs, Word, PowerPoint, Excel files."
+)
 @click.option("--embedding-model", default="", help="For a new library: " + EMBEDDING_MODEL_HELP)
 @click.option("--remove-missing", is_flag=True, help="Also drop documents whose file is gone.")
 @click.option(

@@ -34,7 +34,7 @@ class IngestFlowMixin:
         if self.view_store is None or self.library is None:
             return
         docs = self.view_store.documents()
-        self.library_panel.set_documents(docs, self._indexing_path)
+        self.library_panel.set_documents(docs, self._indexing_path, self.view_store.parts())
         stats = self.view_store.stats()
         size = sum(f.stat().st_size for f in self.library.path.iterdir() if f.is_file())
         self.size_label.setText(
@@ -56,13 +56,15 @@ class IngestFlowMixin:
     def add_files_dialog(self) -> None:
         from PySide6.QtWidgets import QFileDialog
 
+        from desktop_rag.core.documents.loaders import SUPPORTED_SUFFIXES
+
+        patterns = " ".join(f"*{suffix}" for suffix in SUPPORTED_SUFFIXES)
         paths, _ = QFileDialog.getOpenFileNames(
             self,
             translate("MainWindow", "Add files"),
             "",
             translate("MainWindow", "Documents")
-            + " (*.pdf *.epub *.xps *.oxps *.fb2 *.mobi *.docx *.txt *.md *.markdown *.html *.htm)"
-            + ";;"
+            + f" ({patterns});;"
             + translate("MainWindow", "All files")
             + " (*)",
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_rag.core.documents.parts import part_name, split_part
 from desktop_rag.gui.linked_folders import LinkedFoldersBox
 
 STATUS_TEXT = {
@@ -128,34 +129,49 @@ class LibraryPanel(QWidget):
         self.lock_state.setVisible(bool(name))
         self.unlock_button.setVisible(bool(name))
 
-    def set_documents(self, docs: list[dict[str, Any]], indexing: str = "") -> None:
-        """Show documents; `indexing` is the path being indexed right now."""
+    def set_documents(
+        self, docs: list[dict[str, Any]], indexing: str = "", parts: Sequence[dict[str, Any]] = ()
+    ) -> None:
+        """Show documents; `indexing` is the path being indexed right now. `parts` (an e-mail's
+        attachments, a mailbox's messages) show under the document they belong to."""
         selected = {i.data(0, Qt.ItemDataRole.UserRole) for i in self.tree.selectedItems()}
         self.tree.clear()
-        for d in docs:
-            status = "indexing" if d["path"] == indexing and d["status"] != "ready" else d["status"]
-            item = QTreeWidgetItem(
-                [
-                    d["title"] or Path(d["path"]).name,
-                    str(d["page_count"] or ""),
-                    self.tr(STATUS_TEXT[status]) if status in STATUS_TEXT else status,
-                ]
-            )
-            item.setData(0, Qt.ItemDataRole.UserRole, d["id"])
-            item.setData(0, Qt.ItemDataRole.UserRole + 1, d["path"])
-            tip = d["path"]
-            if d.get("error"):
-                tip += f"\n\n{d['error']}"
-                item.setToolTip(2, d["error"])
-            item.setToolTip(0, tip)
-            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
-            if status == "failed":
-                item.setForeground(2, Qt.GlobalColor.red)
-            elif d.get("error"):
-                item.setText(2, self.tr("ready (newer version failed)"))
-            self.tree.addTopLevelItem(item)
+        self.tree.setRootIsDecorated(bool(parts))
+        items: dict[int, QTreeWidgetItem] = {}
+        for d in [*docs, *parts]:
+            item = self._item(d, indexing)
+            items[d["id"]] = item
+            parent = items.get(d.get("parent_id") or -1)
+            if parent is not None:
+                parent.addChild(item)
+            else:
+                self.tree.addTopLevelItem(item)
             if d["id"] in selected:
                 item.setSelected(True)
+
+    def _item(self, d: dict[str, Any], indexing: str) -> QTreeWidgetItem:
+        status = "indexing" if d["path"] == indexing and d["status"] != "ready" else d["status"]
+        item = QTreeWidgetItem(
+            [
+                d["title"] or part_name(d["path"]),
+                str(d["page_count"] or ""),
+                self.tr(STATUS_TEXT[status]) if status in STATUS_TEXT else status,
+            ]
+        )
+        item.setData(0, Qt.ItemDataRole.UserRole, d["id"])
+        # a part is opened and re-indexed as the file that holds it
+        item.setData(0, Qt.ItemDataRole.UserRole + 1, split_part(d["path"])[0])
+        tip = d["path"]
+        if d.get("error"):
+            tip += f"\n\n{d['error']}"
+            item.setToolTip(2, d["error"])
+        item.setToolTip(0, tip)
+        item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+        if status == "failed":
+            item.setForeground(2, Qt.GlobalColor.red)
+        elif d.get("error"):
+            item.setText(2, self.tr("ready (newer version failed)"))
+        return item
 
     def _menu(self, pos: Any) -> None:
         items = self.tree.selectedItems()

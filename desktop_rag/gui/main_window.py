@@ -64,7 +64,7 @@ class MainWindow(
         self.library_panel = LibraryPanel()
         self.chat_list = ChatList()
         self.chat_view = ChatView()
-        self.viewer = SourceViewer(page_text=self._page_text)
+        self.viewer = SourceViewer(page_text=self._page_text, page_label=self._page_label)
         self.exporter = AnswerExporter(self)
         self.folder_sync = FolderSync(self.index_lane, self)
         left = QSplitter(Qt.Orientation.Vertical)
@@ -96,6 +96,10 @@ class MainWindow(
             return None
         row = self.view_store.page(document_id, page)
         return row["text"] if row else None
+
+    def _page_label(self, document_id: int, page: int) -> str:
+        row = self.view_store.page(document_id, page) if self.view_store is not None else None
+        return str(row.get("label") or "") if row else ""
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         kind = event.type()

@@ -54,6 +54,18 @@
 <context>
     <name>ChatRender</name>
     <message>
+        <source>slide {n}</source>
+        <translation>슬라이드 {n}</translation>
+    </message>
+    <message>
+        <source>sheet ‘{sheet}’, row {row}</source>
+        <translation>‘{sheet}’ 시트 {row}행</translation>
+    </message>
+    <message>
+        <source>sheet ‘{sheet}’, rows {first}–{last}</source>
+        <translation>‘{sheet}’ 시트 {first}–{last}행</translation>
+    </message>
+    <message>
         <source>p. {n}</source>
         <translation>{n}쪽</translation>
     </message>
@@ -913,8 +925,8 @@
         <translation>[1] 같은 인용을 누르면 여기에 해당 구절이 보입니다.</translation>
     </message>
     <message>
-        <source>{title} — p. {n}</source>
-        <translation>{title} — {n}쪽</translation>
+        <source>{title} — {where}</source>
+        <translation>{title} — {where}</translation>
     </message>
     <message>
         <source>Cannot open {name}: {reason}</source>
@@ -923,10 +935,6 @@
     <message>
         <source>The file {name} cannot be shown ({reason}). It may have been moved or deleted; the indexed text is still searchable.</source>
         <translation>{name} 파일을 보여 줄 수 없습니다 ({reason}). 옮겨졌거나 지워졌을 수 있습니다. 색인된 내용은 여전히 검색됩니다.</translation>
-    </message>
-    <message>
-        <source>p. {n}</source>
-        <translation>{n}쪽</translation>
     </message>
 </context>
 </TS>

@@ -21,6 +21,7 @@ from desktop_rag.core.answers.citations import (
 )
 from desktop_rag.core.answers.generation import Generator
 from desktop_rag.core.documents import sentences
+from desktop_rag.core.documents.locations import describe
 from desktop_rag.core.errors import Cancelled, UserError
 from desktop_rag.core.search.embedding import EmbeddingModel, embedder_for
 from desktop_rag.core.search.retrieval import Hit, vector_weight_for
@@ -180,6 +181,7 @@ class Source:
     dense_score: float
     excerpt: str = ""  # what the model reads, when not the whole text
     focus: list[list[int]] = field(default_factory=list)  # [start, end) in the page text
+    location: str = ""  # said instead of "p. N" when set: "slide 3" (documents.locations)
 
     @classmethod
     def from_hit(cls, number: int, hit: Hit) -> Source:
@@ -197,11 +199,12 @@ class Source:
             hit.spans,
             hit.score,
             hit.dense_score,
+            location=hit.location,
         )
 
     def prompt_block(self) -> str:
         text = self.excerpt or " ".join(self.text.split())
-        return f"[{self.number}] {self.title}, p. {self.page}: {text}"
+        return f"[{self.number}] {self.title}, {describe(self.page, self.location)}: {text}"
 
 
 @dataclass
@@ -214,6 +217,7 @@ class Quote:
     page: int
     text: str
     focus: list[int]  # [start, end) in the page text: what the viewer highlights
+    location: str = ""
 
 
 @dataclass
@@ -709,7 +713,7 @@ def choose_quotes(text: str, question: str, sources: list[Source], cited: list[i
             continue  # adds nothing of the answer the quotes before lack
         covered += " " + unit
         out.append(Quote(source.number, source.title, source.path, source.page,
-                         sentences.clean(unit), [start, end]))  # fmt: skip
+                         sentences.clean(unit), [start, end], source.location))  # fmt: skip
     return out
 
 
@@ -742,7 +746,8 @@ def _passages_text(sources: list[Source], reason: str) -> str:
     head = f"{reason} " if reason else ""
     lines = [f"{head}The most relevant passages:"]
     for s in sources:
-        lines.append(f"\n[{s.number}] {s.title}, p. {s.page}: {' '.join(s.text.split())[:400]}")
+        where = describe(s.page, s.location)
+        lines.append(f"\n[{s.number}] {s.title}, {where}: {' '.join(s.text.split())[:400]}")
     return "\n".join(lines)
 
 
