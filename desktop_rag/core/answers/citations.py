@@ -121,10 +121,57 @@ _KO_ENDINGS = sorted(
 _PARTICLES = frozenset(_KO_ENDINGS)
 # English words that carry no fact of their own, beside the keyword index's stop words.
 _FILLER = frozenset(
-    "what which who whom whose when where why how while whereas does do did done was were "
-    "has have had can could would should will may might must also its his her from than so "
-    "each both between about because only used use uses using called very more most"
-    "".split()
+    [
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "while",
+        "whereas",
+        "does",
+        "do",
+        "did",
+        "done",
+        "was",
+        "were",
+        "has",
+        "have",
+        "had",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "may",
+        "might",
+        "must",
+        "also",
+        "its",
+        "his",
+        "her",
+        "from",
+        "than",
+        "so",
+        "each",
+        "both",
+        "between",
+        "about",
+        "because",
+        "only",
+        "used",
+        "use",
+        "uses",
+        "using",
+        "called",
+        "very",
+        "more",
+        "most",
+    ]
 )
 
 

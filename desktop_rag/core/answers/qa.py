@@ -604,7 +604,8 @@ def answer(
     timings["first_token"] = gen.time_to_first_token
     timings["tokens_per_second"] = gen.tokens_per_second
     timings["tokens"] = float(gen.tokens)
-    result = finish(question, gen.text, sources, lang, cut=gen.finish_reason in ("length", "repeat"))
+    cut = gen.finish_reason in ("length", "repeat")
+    result = finish(question, gen.text, sources, lang, cut=cut)
     if gen.refusal_probability is not None:
         result.checks["refusal_probability"] = round(gen.refusal_probability, 4)
     if gen.finish_reason == "cancelled" and result.status == "answered":

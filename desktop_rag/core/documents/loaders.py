@@ -330,31 +330,20 @@ def _words_by_gaps(page, flags: int) -> list:
     raw = page.get_text("rawdict", sort=False, flags=flags)
     for b, block in enumerate(raw["blocks"]):
         for n, line in enumerate(block.get("lines", ())):
-            word: list = []
-            count = 0
-
-            def flush() -> None:
-                nonlocal word, count
-                if word:
-                    x0 = min(c["bbox"][0] for c in word)
-                    y0 = min(c["bbox"][1] for c in word)
-                    x1 = max(c["bbox"][2] for c in word)
-                    y1 = max(c["bbox"][3] for c in word)
-                    text = "".join(c["c"] for c in word)
-                    out.append((x0, y0, x1, y1, text, b, n, count))
-                    count += 1
-                word = []
-
+            words: list[list] = [[]]
             for span in line["spans"]:
                 gap = WORD_GAP_EM * float(span["size"])
                 for ch in span["chars"]:
                     if ch["c"].isspace():
-                        flush()
+                        words.append([])
                         continue
-                    if word and ch["bbox"][0] - word[-1]["bbox"][2] > gap:
-                        flush()
-                    word.append(ch)
-            flush()
+                    if words[-1] and ch["bbox"][0] - words[-1][-1]["bbox"][2] > gap:
+                        words.append([])
+                    words[-1].append(ch)
+            for count, word in enumerate(w for w in words if w):
+                x0, y0 = min(c["bbox"][0] for c in word), min(c["bbox"][1] for c in word)
+                x1, y1 = max(c["bbox"][2] for c in word), max(c["bbox"][3] for c in word)
+                out.append((x0, y0, x1, y1, "".join(c["c"] for c in word), b, n, count))
     return out
 
 

@@ -561,7 +561,7 @@ class Ingestor:
                 embeddings=vectors,
                 parent_id=self._parent_id(doc),
             )
-        except sqlite3.OperationalError as exc:
+        except db_error("OperationalError") as exc:
             raise _storage_error(exc) from exc
         self.lib.vectors.remove(removed)
         self.lib.vectors.add(added, vectors)
@@ -737,7 +737,7 @@ def _other_language(pages: list[PageRecord]) -> bool:
     """The document is not in English: judged from pages spread over all of it, since a book's
     opening pages (a title, a licence) are often in English when the book is not."""
     step = max(1, len(pages) // 12)
-    spread = (p.text[:MODEL_SAMPLE_CHARS // 12] for p in pages[::step])
+    spread = (p.text[: MODEL_SAMPLE_CHARS // 12] for p in pages[::step])
     return textnorm.text_language(language_sample(spread)) == "other"
 
 
