@@ -399,10 +399,17 @@ _ANAPHOR = re.compile(r"^(?:it|its|this|these|they|their|such|that|those|he|she|
                       r"이는|이것|그|이러한|그러나|또한|따라서)\b", re.I)  # fmt: skip
 
 
+_ASKING = re.compile(
+    r"\b(?:what|which|who|whom|whose|when|where|why|how)\b|" + "|".join(_KOREAN_QUESTION_WORDS),
+    re.I,
+)
+
+
 def question_kind(question: str) -> str:
     """What evidence the question needs: "explain" (why/how/compare: the passage around the
-    best sentence), "number" (table rows or figures), or "fact" (a sentence)."""
-    if _WHY_HOW.search(question):
+    best sentence), "number" (table rows or figures), or "fact" (a sentence). A question of
+    two parts ("What does LDG do, and which bin size was used?") reads the passage too."""
+    if _WHY_HOW.search(question) or len(_ASKING.findall(question)) >= 2:
         return "explain"
     if _NUMERIC.search(question):
         return "number"
@@ -685,13 +692,15 @@ def _cite_at_end(text: str, number: int) -> str:
 
 
 def choose_quotes(text: str, question: str, sources: list[Source], cited: list[int]) -> list[Quote]:
-    """One to three whole sentences of the sources that state the answer `text`: the cited
-    sources' sentences scored by how much of the answer they hold (and of the question), best
-    first; another is added only when it holds a part of the answer the ones before lack."""
-    from desktop_rag.core.answers.citations import question_coverage
+    """One to three whole sentences of the cited sources that state the answer `text`: for each
+    of its sentences, the unit of the sources it cites that holds most of it (and of the
+    question), so a two-part answer is quoted for both parts. A unit that lacks a number the
+    sentence states never stands for it."""
+    from desktop_rag.core.answers.citations import question_coverage, sentence_spans
 
-    pool = [s for s in sources if s.number in cited] or sources[:1]
-    scored: list[tuple[float, Source, int, int]] = []
+    by_number = {s.number: s for s in sources}
+    pool = [by_number[n] for n in cited if n in by_number] or sources[:1]
+    units: list[tuple[Source, int, int, str, bool]] = []
     for source in pool:
         lo, hi = source.focus[0] if source.focus else (source.char_start, source.char_end)
         for a, b in sentences.units(source.text):
@@ -699,22 +708,34 @@ def choose_quotes(text: str, question: str, sources: list[Source], cited: list[i
             if len(unit.split()) < 3:
                 continue
             start, end = source.char_start + a, source.char_start + b
-            score = 0.6 * support(text, unit) + 0.4 * question_coverage(question, unit)
-            if start < hi and end > lo:
-                score += 0.1  # what the model read
-            scored.append((score, source, start, end))
-    scored.sort(key=lambda t: -t[0])
+            units.append((source, start, end, unit, start < hi and end > lo))
     out: list[Quote] = []
-    covered = ""
-    for score, source, start, end in scored:
-        if len(out) >= MAX_QUOTES or (out and score < 0.7 * scored[0][0]):
-            break
-        unit = source.text[start - source.char_start : end - source.char_start]
-        if out and support(text, covered + " " + unit) <= support(text, covered) + 1e-9:
-            continue  # adds nothing of the answer the quotes before lack
-        covered += " " + unit
+    for a, b in sentence_spans(text):
+        said = text[a:b]
+        own = set(cited_numbers(said, len(sources))) or set(cited)
+        best, best_score = None, 0.0
+        for cand in units:
+            held = support(said, cand[3])
+            if cand[0].number not in own or held <= 0:
+                continue
+            score = 0.6 * held + 0.4 * question_coverage(question, cand[3]) + 0.1 * cand[4]
+            if score > best_score:
+                best, best_score = cand, score
+        if best is None or any(q.focus == [best[1], best[2]] for q in out):
+            continue
+        source, start, end, words, _ = best
         out.append(Quote(source.number, source.title, source.path, source.page,
-                         sentences.clean(unit), [start, end], source.location))  # fmt: skip
+                         sentences.clean(words), [start, end], source.location))  # fmt: skip
+        if len(out) >= MAX_QUOTES:
+            break
+    if not out and units:  # no unit states a sentence whole: the one the model read for it
+
+        def fit(c: tuple[Source, int, int, str, bool]) -> float:
+            return 0.6 * support(text, c[3]) + 0.4 * question_coverage(question, c[3]) + c[4]
+
+        source, start, end, words, _ = max(units, key=fit)
+        out.append(Quote(source.number, source.title, source.path, source.page,
+                         sentences.clean(words), [start, end], source.location))  # fmt: skip
     return out
 
 
