@@ -365,11 +365,13 @@ def sentence_sources(judged: list[Judged], n: int, query: str = "") -> list[Sour
     for _, i, a, b in ranked:
         hit = judged[i].hit
         text = sentences.clean(hit.text[a:b])
-        if text.lower() in seen:
+        if text.lower() in seen or sentences.is_contents_line(text):
             continue
         seen.add(text.lower())
         lo, hi = _window(judged[i], a, b, kind)
         excerpt = sentences.without_references(sentences.clean(hit.text[lo:hi]))
+        if kind == "number" and sentences.is_row(text):
+            excerpt = _row_with_header(judged[i], a) or excerpt
         if any(excerpt.lower() in o.excerpt.lower() for o in out):
             continue  # read already, in a window of an overlapping chunk
         source = Source.from_hit(len(out) + 1, hit)
@@ -438,6 +440,17 @@ def _window(judged: Judged, a: int, b: int, kind: str) -> tuple[int, int]:
     if hi > at and _heading_like(sentences.clean(text[slice(*units[hi])])):
         hi -= 1  # the heading of the next section belongs to what follows it
     return units[lo][0], units[hi][1]
+
+
+def _row_with_header(judged: Judged, a: int) -> str:
+    """The table row at `a` read against its table's column header, when the chunk holds it."""
+    text = judged.hit.text
+    units = [sentences.clean(text[c:d]) for c, d, _ in judged.sentences]
+    at = next((k for k, (c, _, _) in enumerate(judged.sentences) if c == a), None)
+    if at is None:
+        return ""
+    header = sentences.column_header(units, at)
+    return sentences.read_row(header, units[at]) if header else ""
 
 
 def _heading_like(unit: str) -> bool:

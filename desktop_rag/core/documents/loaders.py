@@ -313,8 +313,22 @@ def page_words(page) -> list:
     flags = pymupdf.TEXTFLAGS_WORDS & ~pymupdf.TEXT_PRESERVE_LIGATURES
     words = list(page.get_text("words", sort=False, flags=flags))
     if any(_RUN_ON.search(w[4]) for w in words):
-        return _words_by_gaps(page, flags)
-    return words
+        words = _words_by_gaps(page, flags)
+    return _without_vertical_lines(words)
+
+
+def _without_vertical_lines(words: list) -> list:
+    """The words, less the lines set upright in a margin ("arXiv:2005.11401v4 [cs.CL]", "This
+    publication is available free of charge from ..."): read in the page's reading order they
+    would cut into the sentences beside them."""
+    upright: dict[tuple[int, int], list[int]] = {}
+    for w in words:
+        if len(w[4]) >= 3:
+            counts = upright.setdefault((w[5], w[6]), [0, 0])
+            counts[0] += (w[3] - w[1]) > 1.3 * (w[2] - w[0])
+            counts[1] += 1
+    dropped = {key for key, (up, n) in upright.items() if up and 2 * up >= n}
+    return [w for w in words if (w[5], w[6]) not in dropped] if dropped else words
 
 
 # A "word" no language writes: Korean PDFs made by XeLaTeX (and some other tools) space their
