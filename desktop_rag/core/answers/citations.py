@@ -239,6 +239,17 @@ def new_numbers_of(sentence: str, question: str) -> set[str]:
     return _numbers(sentence) - _numbers(question)
 
 
+def numbers_in(text: str) -> set[str]:
+    """The numbers `text` states, thousands separators dropped."""
+    return _numbers(text)
+
+
+def adds_only_numbers(sentence: str, question: str) -> bool:
+    """All `sentence` adds to the question is figures ("36% [5]", "Gorder took 40")."""
+    asked = _terms(question)
+    return not any(not _asked(t, asked) for t in _terms(sentence))
+
+
 def news_support(sentence: str, question: str, source: str) -> float:
     """The share of what the sentence adds to the question (its terms the question lacks) that
     `source` states; 0 when it adds nothing, or states a number the source lacks. An answer

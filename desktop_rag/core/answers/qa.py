@@ -17,6 +17,7 @@ from desktop_rag.core.answers.citations import (
     attribute,
     cited_numbers,
     news_support,
+    question_coverage,
     support,
 )
 from desktop_rag.core.answers.generation import Generator
@@ -141,6 +142,9 @@ REFUSAL_THRESHOLD = {"en": 0.5, "ko": 0.7}
 # An answer counts as found in the documents when at least this share of what it adds to the
 # question (its words the question lacks) stands in a source.
 MIN_GROUNDED = 0.5
+# An answer that is only a figure must come from a source holding this share of the question's
+# terms: a contents line "2.1 Tenets of Zero Trust 36" does not answer "what share of agencies".
+BARE_NUMBER_COVERAGE = 0.4
 # Models this small lose the fact in a long passage: they read each source's best sentences.
 SMALL_MODEL_BYTES = 1_500_000_000
 EVIDENCE_SENTENCES = 6  # sentences a small model reads, the best across the relevant hits
@@ -391,6 +395,7 @@ _WHY_HOW = re.compile(
     r"advantages?|reasons?|purpose|kinds|types|steps)\b|왜|어떻게|차이|비교|이유|장점|단점|방법|과정",
     re.I,
 )
+_HOW_MUCH = re.compile(r"\bhow (?:many|much|long|large|big|high|old|far|fast)\b|몇|얼마", re.I)
 _NUMERIC = re.compile(
     r"\bhow (?:many|much|long|large|big|high|old)\b|\b(?:percent(?:age)?|number of|amount|"
     r"total|rate|ratio|score|size|price|cost|revenue|income|in what year|which year)\b|"
@@ -411,6 +416,8 @@ def question_kind(question: str) -> str:
     """What evidence the question needs: "explain" (why/how/compare: the passage around the
     best sentence), "number" (table rows or figures), or "fact" (a sentence). A question of
     two parts ("What does LDG do, and which bin size was used?") reads the passage too."""
+    if _HOW_MUCH.search(question) and len(_ASKING.findall(question)) < 2:
+        return "number"
     if _WHY_HOW.search(question) or len(_ASKING.findall(question)) >= 2:
         return "explain"
     if _NUMERIC.search(question):
@@ -671,7 +678,16 @@ def _grounded(sentence: str, question: str, evidence: list[str]) -> float:
     two sources ("input in Python 3, raw_input in Python 2"); a number must stand in one source
     with the sentence's words, or any figure somewhere in the sources would do."""
     if citations.new_numbers_of(sentence, question):
-        return max((news_support(sentence, question, e) for e in evidence), default=0.0)
+        bare = citations.adds_only_numbers(sentence, question)
+        return max(
+            (
+                news_support(sentence, question, e)
+                for e in evidence
+                # a bare figure ("36% [5]") stands only in a source about the question
+                if not bare or question_coverage(question, e) >= BARE_NUMBER_COVERAGE
+            ),
+            default=0.0,
+        )
     return news_support(sentence, question, "\n".join(evidence))
 
 
@@ -709,7 +725,7 @@ def choose_quotes(text: str, question: str, sources: list[Source], cited: list[i
     of its sentences, the unit of the sources it cites that holds most of it (and of the
     question), so a two-part answer is quoted for both parts. A unit that lacks a number the
     sentence states never stands for it."""
-    from desktop_rag.core.answers.citations import question_coverage, sentence_spans
+    from desktop_rag.core.answers.citations import sentence_spans
 
     by_number = {s.number: s for s in sources}
     pool = [by_number[n] for n in cited if n in by_number] or sources[:1]
@@ -741,6 +757,8 @@ def choose_quotes(text: str, question: str, sources: list[Source], cited: list[i
                          sentences.clean(words), [start, end], source.location))  # fmt: skip
         if len(out) >= MAX_QUOTES:
             break
+    figures = citations.new_numbers_of(text, question)
+    units = [c for c in units if figures <= citations.numbers_in(c[3])]
     if not out and units:  # no unit states a sentence whole: the one the model read for it
 
         def fit(c: tuple[Source, int, int, str, bool]) -> float:

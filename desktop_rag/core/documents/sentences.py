@@ -92,9 +92,22 @@ def _is_heading_line(line: str, next_line: str, widest: int) -> bool:
     return (titled and len(text.split()) <= 16) or len(text) <= 0.6 * widest
 
 
+def _heads_columns(line: str, row: str) -> bool:
+    """`line` names the columns of the table row after it: a word for each of its cells."""
+    names, cells = line.split(), row.split()
+    n = len(names)
+    return (
+        2 <= n < len(cells)
+        and not any(ch.isdigit() for ch in line)
+        and all(_CELL.fullmatch(c) for c in cells[-n:])
+    )
+
+
 def _soft_break(line: str, next_line: str, widest: int) -> bool:
     """True when the newline after `line` only wraps the text (the sentence goes on)."""
     if is_row(line):
+        return False
+    if is_row(next_line) and _heads_columns(line, next_line):
         return False
     if is_row(next_line) and not (len(line) >= 0.7 * widest and re.search(r"[\w,]$", line)):
         return False
