@@ -127,7 +127,8 @@ def test_words_spaced_by_pen_moves_are_read_as_words(tmp_path: Path):
     page = doc.new_page()
     x = 72.0
     font = pymupdf.Font("korea")
-    for word in "한국어 문서에서는 단어 사이의 간격이 공백 문자 없이 표현된다".split():
+    words = ["한국어", "문서에서는", "단어", "사이의", "간격이", "공백", "문자", "없이", "표현된다"]
+    for word in words:
         page.insert_text((x, 100), word, fontname="korea", fontsize=10)
         x += font.text_length(word, fontsize=10) + 3.0  # a word space of 0.3 em, not a " "
     page.insert_text((72, 140), "An English line keeps its words.", fontsize=10)

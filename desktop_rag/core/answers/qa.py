@@ -373,6 +373,13 @@ def sentence_sources(judged: list[Judged], n: int, query: str = "") -> list[Sour
             continue
         seen.add(text.lower())
         lo, hi = _window(judged[i], a, b, kind)
+        # a neighbour the model reads already in another source is not read twice
+        edges = [(c, d) for c, d, _ in judged[i].sentences if lo <= c and d <= hi]
+        while edges[0][0] < a and sentences.clean(hit.text[slice(*edges[0])]).lower() in seen:
+            edges.pop(0)
+        while edges[-1][1] > b and sentences.clean(hit.text[slice(*edges[-1])]).lower() in seen:
+            edges.pop()
+        lo, hi = edges[0][0], edges[-1][1]
         excerpt = sentences.without_references(sentences.clean(hit.text[lo:hi]))
         if kind == "number" and sentences.is_row(text):
             excerpt = _row_with_header(judged[i], a) or excerpt
