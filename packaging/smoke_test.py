@@ -99,6 +99,20 @@ def steps(run_, pdf: Path, work: Path, env: dict[str, str]) -> list[str]:
         if "40" not in answer["text"]:
             print("    note: the 135M model's answer does not state the number")
 
+    # an encrypted library: SQLCipher and cryptography made it into the bundle, no plaintext
+    secret = {"DESKTOP_RAG_PASSPHRASE": "smoke test passphrase"}
+    out = run_("libraries", "create", "Sealed", "--encrypted", extra_env=secret)
+    if out is None or out.returncode != 0:
+        failures.append("an encrypted library could not be created")
+    out = run_("ingest", str(pdf), "--library", "Sealed", extra_env=secret)
+    hits = run_("search", "tide record interval", "--library", "Sealed", "--json", extra_env=secret)
+    found = _json(hits.stdout) if hits is not None else None
+    if out is None or out.returncode != 0 or not found or "40 minutes" not in found[0]["text"]:
+        failures.append("the encrypted library did not ingest and find the fact")
+    sealed = work / "home" / "libraries" / "Sealed"
+    if any(b"lighthouse" in p.read_bytes().lower() for p in sealed.glob("*") if p.is_file()):
+        failures.append("the encrypted library's folder holds plaintext")
+
     # the window, first run: it opens "My documents" and indexes the user guide
     gui_env = {**env, "DESKTOP_RAG_HOME": str(work / "gui-home"), "QT_QPA_PLATFORM": "offscreen"}
     out = run_(env=gui_env, extra_env={"DESKTOP_RAG_EXIT_WHEN_IDLE": "1"}, timeout=600)

@@ -1,7 +1,9 @@
 """Scripted screenshots of the real window: drop two PDFs, ask, open a citation.
 
 Run through `make screenshots` (under Xvfb); writes PNGs to resources/screenshots/, and with
-`--language ko` the Korean window's, named ko-*.png."""
+`--language ko` the Korean window's, named ko-*.png. The answers come from the default answering
+model (the largest bundled one, as a new user's computer with 6 GB or more gets), and the script
+fails rather than save a picture of a wrong answer."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ QUESTIONS = {
     "en": "How long is the Harwick Bridge?",
     "ko": "직원은 매년 며칠의 유급 휴가를 받나요?",
 }
+# What a right answer says (the generated documents' facts): a screenshot never shows a wrong one.
+RIGHT = {"en": ("412",), "ko": ("열다섯", "15")}
 
 
 def main() -> int:
@@ -29,6 +33,7 @@ def main() -> int:
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
     from PySide6.QtWidgets import QApplication
 
+    from desktop_rag.core.answers.models import BUNDLED_LLMS, bundled_llm_path
     from desktop_rag.gui.app import create_app
     from desktop_rag.gui.main_window import MainWindow
 
@@ -109,6 +114,12 @@ def main() -> int:
         answer = window.chat_view.exchanges[-1]["answer"]
         if not answer.get("cited"):
             failures.append(f"the answer cites nothing: {answer.get('text')!r}")
+        if not any(fact in answer.get("text", "") for fact in RIGHT[language]):
+            failures.append(f"the answer is wrong: {answer.get('text')!r}")
+        # the pictures show what a new user gets: the default answering model
+        default = bundled_llm_path(BUNDLED_LLMS[0].key)
+        if window._ask_state.generator.model_path != default:
+            failures.append(f"not the default model: {window._ask_state.generator.model_path}")
         number = (answer.get("cited") or [1])[0]
         window.chat_view._anchor(QUrl(f"cite:0:{number}"))
         QTimer.singleShot(500, finish)

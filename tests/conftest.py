@@ -31,7 +31,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
         encoding="utf-8",
     )
     (d / ".hidden.txt").write_text("secret", encoding="utf-8")
-    (d / "picture.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (d / "song.mp3").write_bytes(b"ID3\x04\x00")
     return d
 
 

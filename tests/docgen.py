@@ -344,3 +344,275 @@ def paper_pdf(path: Path) -> Path:
     doc.save(path)
     doc.close()
     return path
+
+
+# --- formats beyond PDF: each made with the format's own library ------------------------------
+
+
+def make_pptx(path: Path, slides: list[tuple[str, str, str]], title: str = "") -> Path:
+    """A deck (python-pptx): each slide (title, body, speaker notes); a body line that starts
+    with '|' becomes a row of a table below the text."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    for heading, body, notes in slides:
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = heading
+        lines = [line for line in body.split("\n") if not line.startswith("|")]
+        rows = [line.strip("|").split("|") for line in body.split("\n") if line.startswith("|")]
+        slide.placeholders[1].text_frame.text = "\n".join(lines)
+        if rows:
+            shape = slide.shapes.add_table(
+                len(rows), len(rows[0]), Inches(1), Inches(5), Inches(8), Inches(1)
+            )
+            for r, row in enumerate(rows):
+                for c, cell in enumerate(row):
+                    shape.table.cell(r, c).text = cell.strip()
+        if notes:
+            slide.notes_slide.notes_text_frame.text = notes
+    if title:
+        deck.core_properties.title = title
+    deck.save(path)
+    return path
+
+
+def make_xlsx(path: Path, sheets: dict[str, list[list[object]]], title: str = "") -> Path:
+    """A workbook (openpyxl): each sheet's rows, from row 1."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    if title:
+        book.properties.title = title
+    book.save(path)
+    return path
+
+
+def budget_rows(n: int = 600) -> list[list[object]]:
+    """A header and `n` rows of expenses; row 500 of the sheet (the 499th item) alone is the
+    centrifuge calibration, in the Laboratory cost centre, 7,350 euros."""
+    import datetime as dt
+
+    items = ["office paper", "printer toner", "desk lamps", "coffee beans", "train tickets"]
+    rows: list[list[object]] = [["Date", "Item", "Cost centre", "Amount (EUR)"]]
+    for i in range(1, n + 1):
+        day = dt.date(2023, 1, 1) + dt.timedelta(days=i % 365)
+        if i == 499:
+            rows.append([day, "centrifuge calibration", "Laboratory", 7350])
+        else:
+            rows.append([day, items[i % len(items)], "Administration", 10 + (i * 37) % 190])
+    return rows
+
+
+def make_ods(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
+    """An OpenDocument spreadsheet (odfpy): numbers as float cells, the rest as text."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    for name, rows in sheets.items():
+        table = Table(name=name)
+        for row in rows:
+            tr = TableRow()
+            for value in row:
+                if isinstance(value, int | float):
+                    cell = TableCell(valuetype="float", value=value)
+                else:
+                    cell = TableCell(valuetype="string")
+                cell.addElement(P(text=str(value)))
+                tr.addElement(cell)
+            table.addElement(tr)
+        doc.spreadsheet.addElement(table)
+    doc.save(str(path))
+    return path
+
+
+def make_odt(path: Path, blocks: list[str], title: str = "") -> Path:
+    """OpenDocument text (odfpy): a block starting with '# ' is a heading, others paragraphs."""
+    from odf import dc
+    from odf.opendocument import OpenDocumentText
+    from odf.text import H, P
+
+    doc = OpenDocumentText()
+    for block in blocks:
+        if block.startswith("# "):
+            doc.text.addElement(H(outlinelevel=1, text=block[2:]))
+        else:
+            doc.text.addElement(P(text=block))
+    if title:
+        doc.meta.addElement(dc.Title(text=title))
+    doc.save(str(path))
+    return path
+
+
+def make_rtf(path: Path, paragraphs: list[str], title: str = "") -> Path:
+    """Rich Text as word processors write it: a font table, an info block, every character
+    beyond ASCII escaped (\\'hh in Windows-1252 where it fits, else \\uN)."""
+
+    def escape(text: str) -> str:
+        out = []
+        for ch in text:
+            if ch in "\\{}":
+                out.append("\\" + ch)
+            elif ord(ch) < 128:
+                out.append(ch)
+            else:
+                try:
+                    out.append(f"\\'{ch.encode('cp1252')[0]:02x}")
+                except UnicodeEncodeError:
+                    code = ord(ch)
+                    out.append(f"\\u{code - 65536 if code > 32767 else code}?")
+        return "".join(out)
+
+    info = f"{{\\info{{\\title {escape(title)}}}}}" if title else ""
+    body = "".join(f"\\pard {escape(p)}\\par\n" for p in paragraphs)
+    rtf = (
+        "{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0\\fswiss Helvetica;}}"
+        f"{info}\n\\f0\\fs24\n{body}}}"
+    )
+    path.write_text(rtf, encoding="ascii")
+    return path
+
+
+def text_image(path: Path, lines: list[str], font: str = "helv", dpi: int = 150) -> Path:
+    """A picture of `lines` of text, as a phone or scanner would leave it: PNG or JPEG by the
+    name (PyMuPDF), TIFF through Pillow. Line i sits at y = 100 + 40 i points."""
+    src = pymupdf.open()
+    page = src.new_page(width=595, height=842)
+    for i, text in enumerate(lines):
+        page.insert_text((72, 100 + 40 * i), text, fontsize=20, fontname=font)
+    pix = page.get_pixmap(dpi=dpi)
+    suffix = path.suffix.lower()
+    if suffix in (".tif", ".tiff"):
+        from PIL import Image
+
+        image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
+        image.save(path, dpi=(dpi, dpi))
+    else:
+        pix.save(path)
+    return path
+
+
+def make_eml(
+    subject: str,
+    body: str,
+    sender: str = "Alice Kim <alice@example.com>",
+    to: str = "Bob Lee <bob@example.com>",
+    date: str = "Tue, 05 Mar 2024 14:02:00 +0900",
+    attachments: list[tuple[str, bytes]] = (),  # type: ignore[assignment]
+    html: str = "",
+) -> bytes:
+    """An e-mail as its RFC 5322 bytes (the standard library's email): a plain body (and an
+    HTML one when given), each attachment with a type guessed from its name."""
+    import mimetypes
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Date"], msg["Subject"] = sender, to, date, subject
+    msg.set_content(body)
+    if html:
+        msg.add_alternative(html, subtype="html")
+    for name, data in attachments:
+        ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        main, sub = ctype.split("/", 1)
+        msg.add_attachment(data, maintype=main, subtype=sub, filename=name)
+    return msg.as_bytes()
+
+
+def make_mbox(path: Path, messages: list[bytes]) -> Path:
+    """A mailbox file (the standard library's mailbox) holding `messages` in order."""
+    import mailbox
+
+    box = mailbox.mbox(path)
+    try:
+        for raw in messages:
+            box.add(raw)
+        box.flush()
+    finally:
+        box.close()
+    return path
+
+
+def make_msg(
+    path: Path,
+    subject: str,
+    body: str,
+    sender_name: str = "Alice Kim",
+    sender_email: str = "alice@example.com",
+    to: str = "Bob Lee <bob@example.com>",
+    attachments: list[tuple[str, bytes]] = (),  # type: ignore[assignment]
+) -> Path:
+    """An Outlook message (.msg): the MAPI properties Outlook writes (MS-OXMSG) in an OLE
+    compound file, written by extract-msg's own OleWriter. Sent on 5 March 2024."""
+    import datetime as dt
+    import struct
+
+    from extract_msg import OleWriter
+
+    date = dt.datetime(2024, 3, 5, 14, 2, tzinfo=dt.timezone(dt.timedelta(hours=9)))
+    filetime = int((date - dt.datetime(1601, 1, 1, tzinfo=dt.UTC)).total_seconds() * 10**7)
+    writer = OleWriter()
+
+    def entry(tag: int, size: int = 0, value: int = 0) -> bytes:
+        return (
+            struct.pack("<IIQ", tag, 6, value)
+            if not size
+            else struct.pack("<IIII", tag, 6, size, 0)
+        )
+
+    def string(folder: str, prop: int) -> tuple[str, int]:
+        return f"{folder}__substg1.0_{prop:04X}001F", (prop << 16) | 0x001F
+
+    headers = (
+        f"From: {sender_name} <{sender_email}>\r\nTo: {to}\r\nSubject: {subject}\r\n"
+        f"Date: {date.strftime('%a, %d %b %Y %H:%M:%S %z')}\r\nMIME-Version: 1.0\r\n\r\n"
+    )
+    props = b""
+    for prop, value in {
+        0x001A: "IPM.Note", 0x0037: subject, 0x0C1A: sender_name, 0x0C1F: sender_email,
+        0x0C1E: "SMTP", 0x0042: sender_name, 0x0E04: to, 0x1000: body, 0x007D: headers,
+    }.items():  # fmt: skip
+        name, tag = string("", prop)
+        data = value.encode("utf-16-le")
+        writer.addEntry(name, data)
+        props += entry(tag, len(data) + 2)
+    for prop in (0x0039, 0x0E06):  # sent and delivered
+        props += entry((prop << 16) | 0x0040, value=filetime)
+    header = struct.pack("<8xIIII8x", 1, len(attachments), 1, len(attachments))
+    writer.addEntry("__properties_version1.0", header + props)
+    recipient = "__recip_version1.0_#00000000/"
+    writer.addEntry(recipient[:-1], storage=True)
+    for prop in (0x3001, 0x39FE):  # display name, SMTP address
+        writer.addEntry(string(recipient, prop)[0], to.encode("utf-16-le"))
+    writer.addEntry(f"{recipient}__properties_version1.0", bytes(8) + entry(0x0C150003, value=1))
+    for i, (filename, data) in enumerate(attachments):
+        folder = f"__attach_version1.0_#{i:08X}/"
+        writer.addEntry(folder[:-1], storage=True)
+        encoded = filename.encode("utf-16-le")
+        for prop in (0x3707, 0x3704):  # long and short file name
+            writer.addEntry(string(folder, prop)[0], encoded)
+        writer.addEntry(f"{folder}__substg1.0_37010102", data)
+        attach_props = entry(0x37050003, value=1) + entry(0x3707001F, len(encoded) + 2)
+        attach_props += entry(0x37010102, len(data))
+        writer.addEntry(f"{folder}__properties_version1.0", bytes(8) + attach_props)
+    writer.addEntry("__nameid_version1.0", storage=True)
+    for stream in ("00020102", "00030102", "00040102"):
+        writer.addEntry(f"__nameid_version1.0/__substg1.0_{stream}", b"")
+    writer.write(str(path))
+    return path
+
+
+def encrypt_office(src: Path, dst: Path, password: str) -> Path:
+    """An Office file protected by `password`, as Office's "Encrypt with password" writes it
+    (msoffcrypto-tool: agile encryption in an OLE container)."""
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    with open(src, "rb") as f, open(dst, "wb") as out:
+        OOXMLFile(f).encrypt(password, out)
+    return dst

@@ -10,7 +10,8 @@ searchable by keywords only; the next run embeds what they still lack.
 Most kills are deterministic: DESKTOP_RAG_CRASH_AT makes the process SIGKILL itself at a named
 point of the write path (core/faults.py). The others come from outside at moments the pipeline
 does not choose: a fresh `python -m desktop_rag` killed while it imports its libraries, and
-kills timed on what another process sees committed in the database."""
+kills timed on what another process sees committed in the database. It all runs twice: on a
+plain library, and on an encrypted one (where no file may hold the documents' text either)."""
 
 from __future__ import annotations
 
@@ -31,8 +32,12 @@ import numpy as np
 import pytest
 
 from desktop_rag.core.faults import CRASH_ENV
+from desktop_rag.core.storage import crypto
+from desktop_rag.core.storage.store import apply_key, db_error, sqlcipher_driver
 
 LIBRARY = "Crash"
+PASSPHRASE = "seventeen harbour gulls"
+PLAINTEXT = [b"beekeepers", b"tide gauge", b"glaze chemistry"]  # the documents' words
 N_DOCS = 30
 QUERIES = [
     "What did the beekeepers do with hive frames?",
@@ -77,6 +82,16 @@ def crash_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # --- what must hold after every kill --------------------------------------------------------
 
 
+def connect(folder: Path, readonly: bool = False):  # type: ignore[no-untyped-def]
+    """A connection to the library's database: sqlite3's, or SQLCipher's with the key."""
+    db = folder / "library.db"
+    if not crypto.is_encrypted(folder):
+        return sqlite3.connect(f"file:{db}?mode=ro" if readonly else db, uri=readonly, timeout=5)
+    conn = sqlcipher_driver().connect(f"file:{db}?mode=ro" if readonly else str(db), uri=readonly)
+    apply_key(conn, crypto.unlock(folder, PASSPHRASE, folder.name))  # scrypt only the first time
+    return conn
+
+
 def check_library(folder: Path, scratch: Path) -> tuple[int, int]:
     """Check a copy of the killed library as the next run will find it; return how many
     documents are ready and how many chunks still wait for their embedding."""
@@ -85,7 +100,11 @@ def check_library(folder: Path, scratch: Path) -> tuple[int, int]:
         return 0, 0
     copy = scratch / uuid.uuid4().hex
     shutil.copytree(folder, copy)  # the files exactly as the kill left them
-    db = sqlite3.connect(copy / "library.db")
+    if crypto.is_encrypted(copy):
+        for path in copy.iterdir():
+            data = path.read_bytes().lower()
+            assert not [w for w in PLAINTEXT if w in data], path
+    db = connect(copy)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('integrity-check')")
     chunk_ids = {r[0] for r in db.execute("SELECT id FROM chunks")}
@@ -125,14 +144,15 @@ def check_library(folder: Path, scratch: Path) -> tuple[int, int]:
     # commits)
     from desktop_rag.core.storage.vectors import VectorIndex
 
-    on_disk = VectorIndex(copy / "vectors.usearch", 384)
+    key = crypto.unlock(copy, PASSPHRASE, LIBRARY) if crypto.is_encrypted(copy) else None
+    on_disk = VectorIndex(copy / "vectors.usearch", 384, key=key)
     if on_disk.load() and len(on_disk):
         assert {int(k) for k in on_disk._index.keys} <= embedded
 
     # the library opens, as a writer, and its index agrees with the store key for key
     from desktop_rag.core.library import Library
 
-    with Library(copy) as lib:
+    with Library(copy, passphrase=PASSPHRASE) as lib:
         assert lib.store.integrity_ok()
         assert lib.pending_embeddings() == (pending, len(chunk_ids))
         keys = sorted(embedded)
@@ -165,23 +185,23 @@ def wait_for_no_process_with(marker: str, timeout: float = 20) -> None:
         time.sleep(0.05)
 
 
-def count_in(db: Path, sql: str) -> int:
+def count_in(folder: Path, sql: str) -> int:
     try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        conn = connect(folder, readonly=True)
         try:
             return int(conn.execute(sql).fetchone()[0])
         finally:
             conn.close()
-    except sqlite3.OperationalError:
+    except db_error("OperationalError"):
         return 0  # not created yet
 
 
-def ready_count(db: Path) -> int:
-    return count_in(db, "SELECT count(*) FROM documents WHERE status = 'ready'")
+def ready_count(folder: Path) -> int:
+    return count_in(folder, "SELECT count(*) FROM documents WHERE status = 'ready'")
 
 
-def embedded_count(db: Path) -> int:
-    return count_in(db, "SELECT count(*) FROM chunks WHERE length(embedding) > 0")
+def embedded_count(folder: Path) -> int:
+    return count_in(folder, "SELECT count(*) FROM chunks WHERE length(embedding) > 0")
 
 
 def opening_resyncs(folder: Path) -> bool:
@@ -189,18 +209,19 @@ def opening_resyncs(folder: Path) -> bool:
     the index it rebuilt (one more `vector-save` before the run's own)."""
     from desktop_rag.core.storage.vectors import VectorIndex
 
-    db = sqlite3.connect(f"file:{folder / 'library.db'}?mode=ro", uri=True)
+    db = connect(folder, readonly=True)
     embedded = {r[0] for r in db.execute("SELECT id FROM chunks WHERE length(embedding) > 0")}
     db.close()
-    index = VectorIndex(folder / "vectors.usearch", 384)
+    key = crypto.unlock(folder, PASSPHRASE, LIBRARY) if crypto.is_encrypted(folder) else None
+    index = VectorIndex(folder / "vectors.usearch", 384, key=key)
     keys = {int(k) for k in index._index.keys} if index.load() and len(index) else set()
     return keys != embedded
 
 
-def parse_events_until_second_half_of_long_pdf(corpus: Path, db: Path) -> int:
+def parse_events_until_second_half_of_long_pdf(corpus: Path, folder: Path) -> int:
     """Which 'parsed' event of the next run brings the long PDF's second page message: files
     are ingested in name order; ready ones, the broken one and the duplicate send no pages."""
-    conn = sqlite3.connect(db)
+    conn = connect(folder)
     ready = {
         Path(r[0]).name for r in conn.execute("SELECT path FROM documents WHERE status = 'ready'")
     }
@@ -219,7 +240,7 @@ def parse_events_until_second_half_of_long_pdf(corpus: Path, db: Path) -> int:
 
 def final_state(home: Path) -> dict[str, object]:
     folder = home / "libraries" / LIBRARY
-    db = sqlite3.connect(folder / "library.db")
+    db = connect(folder)
     documents = sorted(
         db.execute(
             "SELECT path, status, title, kind, sha256, page_count, chunk_count, error "
@@ -235,7 +256,7 @@ def final_state(home: Path) -> dict[str, object]:
     db.close()
     from desktop_rag.core.library import Library
 
-    with Library(folder, readonly=True) as lib:
+    with Library(folder, readonly=True, passphrase=PASSPHRASE) as lib:
         searches = [
             [(Path(h.path).name, h.page, h.text, round(h.score, 6)) for h in lib.search(q, k=5)]
             for q in QUERIES
@@ -243,8 +264,9 @@ def final_state(home: Path) -> dict[str, object]:
     return {"documents": documents, "chunks": chunks, "searches": searches}
 
 
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
 def test_ingest_killed_at_many_moments_recovers_to_the_uninterrupted_state(
-    tmp_path: Path, crash_corpus: Path
+    tmp_path: Path, crash_corpus: Path, encrypted: bool
 ):
     t0 = time.monotonic()
     logs = tmp_path / "logs"
@@ -254,6 +276,7 @@ def test_ingest_killed_at_many_moments_recovers_to_the_uninterrupted_state(
     folder = home / "libraries" / LIBRARY
     db = folder / "library.db"
     argv = ["ingest", str(crash_corpus), "-l", LIBRARY, "-q"]
+    secret = {"DESKTOP_RAG_PASSPHRASE": PASSPHRASE}  # used only by the encrypted library
     total = N_DOCS + 3  # ready at the end: 30 + the long PDF + two text files
     kills: list[tuple[str, int]] = []
 
@@ -263,14 +286,14 @@ def test_ingest_killed_at_many_moments_recovers_to_the_uninterrupted_state(
         kills.append((what, ready))
         print(f"{time.monotonic() - t0:.1f}s {what}: {ready} ready, {pending} chunks pending")
 
-    def crash_at(point: str, nth: int = 1) -> None:
+    def crash_at(point: str, nth: int = 1, command: list[str] = argv) -> None:
         marker = uuid.uuid4().hex
         r = clirun.run(
-            argv,
+            command,
             home=home,
             logs=logs,
             name=f"crash-{len(kills)}",
-            **{CRASH_ENV: f"{point}:{nth}", "CRASH_TEST_RUN": marker},
+            **{CRASH_ENV: f"{point}:{nth}", "CRASH_TEST_RUN": marker, **secret},
         )
         assert r.process.exitcode == -signal.SIGKILL, (point, r.process.exitcode, r.stderr)
         after_kill(f"{point}:{nth}", marker)
@@ -278,7 +301,7 @@ def test_ingest_killed_at_many_moments_recovers_to_the_uninterrupted_state(
     def kill_when(what: str, condition) -> None:
         marker = uuid.uuid4().hex
         r = clirun.start(
-            argv, home=home, logs=logs, name=f"kill-{len(kills)}", CRASH_TEST_RUN=marker
+            argv, home=home, logs=logs, name=f"kill-{len(kills)}", CRASH_TEST_RUN=marker, **secret
         )
         while not condition():
             assert r.process.is_alive(), f"finished before the kill ({what}): {r.stderr}"
@@ -287,11 +310,15 @@ def test_ingest_killed_at_many_moments_recovers_to_the_uninterrupted_state(
         after_kill(what, marker)
 
     # 1. while the library is being created: no library, no half-made one
-    crash_at("library-created")
+    create = ["libraries", "create", LIBRARY, "--encrypted"] if encrypted else argv
+    crash_at("library-created", command=create)
     assert not folder.exists()
+    if encrypted:  # created before the kills that follow, which `ingest` into it
+        r = clirun.run(create, home=home, logs=logs, name="create", **secret)
+        assert r.process.exitcode == 0, r.stderr
     # 2. a fresh `python -m desktop_rag ingest`, killed from outside while it imports torch
     marker = uuid.uuid4().hex
-    env = {**os.environ, "DESKTOP_RAG_HOME": str(home), "CRASH_TEST_RUN": marker}
+    env = {**os.environ, "DESKTOP_RAG_HOME": str(home), "CRASH_TEST_RUN": marker, **secret}
     proc = subprocess.Popen(
         [sys.executable, "-m", "desktop_rag", *argv],
         env=env,
@@ -317,45 +344,49 @@ def test_ingest_killed_at_many_moments_recovers_to_the_uninterrupted_state(
     crash_at("failed", 1)
     # 9. in the middle of the long PDF: its first page message stored, the second arriving
     # (before the timed kills below, which may commit any number of documents on a fast CPU)
-    crash_at("parsed", parse_events_until_second_half_of_long_pdf(crash_corpus, db))
+    crash_at("parsed", parse_events_until_second_half_of_long_pdf(crash_corpus, folder))
     # 10-11. from outside, at moments the pipeline does not choose, chosen by what the library
     # holds (a delay after a commit would let a fast machine commit everything before it)
-    start = ready_count(db)
-    kill_when("3 more documents committed", lambda: ready_count(db) >= start + 3)
-    start = ready_count(db)
-    kill_when("the next commit seen", lambda: ready_count(db) > start)
+    start = ready_count(folder)
+    kill_when("3 more documents committed", lambda: ready_count(folder) >= start + 3)
+    start = ready_count(folder)
+    kill_when("the next commit seen", lambda: ready_count(folder) > start)
     # 12. near the end of the first stage: all but one document committed, none embedded
-    remaining = total - ready_count(db)
+    remaining = total - ready_count(folder)
     assert remaining >= 2, kills
     crash_at("committed", remaining - 1)
-    assert embedded_count(db) == 0
+    assert embedded_count(folder) == 0
     # the second stage: every document is stored, searchable by keywords; embeddings follow
     # 13. inside the transaction that stores the second group of embeddings of this run
     crash_at("embedding-commit", 2)
-    assert ready_count(db) == total and embedded_count(db) > 0
+    assert ready_count(folder) == total and embedded_count(folder) > 0
     # 14. after three groups committed, before the index heard of the third
     crash_at("embedded", 3)
     # 15. while saving the index that opening rebuilt from the stored embeddings
     assert opening_resyncs(folder)
     crash_at("vector-save", 1)
     # 16. from outside, between or during embedding commits
-    start = embedded_count(db)
-    kill_when("embeddings committed", lambda: embedded_count(db) > start + 3)
+    start = embedded_count(folder)
+    kill_when("embeddings committed", lambda: embedded_count(folder) > start + 3)
     # 17. at the very end: every embedding committed, during the final index save
-    assert count_in(db, "SELECT count(*) FROM chunks WHERE length(embedding) = 0") >= 2
+    assert count_in(folder, "SELECT count(*) FROM chunks WHERE length(embedding) = 0") >= 2
     crash_at("vector-save", 2 if opening_resyncs(folder) else 1)
 
     # ingest again: it finishes, and only the broken PDF failed
-    r = clirun.run(argv, home=home, logs=logs, name="final")
+    r = clirun.run(argv, home=home, logs=logs, name="final", **secret)
     assert r.process.exitcode == 3, r.stderr
     assert "00-broken.pdf" in r.stderr and r.stderr.count("failed:") == 1, r.stderr
     assert check_library(folder, scratch) == (total, 0)
+    assert crypto.is_encrypted(folder) == encrypted
     assert not list(folder.glob(".vectors.*.tmp"))
     assert not list((home / "libraries").glob(".creating-*"))
 
     # exactly the state of an uninterrupted run
     ref_home = tmp_path / "reference"
-    r = clirun.run(argv, home=ref_home, logs=logs, name="reference")
+    if encrypted:
+        r = clirun.run(create, home=ref_home, logs=logs, name="reference-create", **secret)
+        assert r.process.exitcode == 0, r.stderr
+    r = clirun.run(argv, home=ref_home, logs=logs, name="reference", **secret)
     assert r.process.exitcode == 3, r.stderr
     got, want = final_state(home), final_state(ref_home)
     assert got["documents"] == want["documents"]

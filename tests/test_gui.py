@@ -513,6 +513,88 @@ def test_a_korean_file_in_an_english_library_brings_an_offer_to_reembed(
     )
 
 
+def test_an_encrypted_library_asks_its_passphrase_once_a_run_and_converts_in_place(
+    window, tmp_path: Path, qtbot
+):
+    from desktop_rag.core.storage import crypto
+
+    home = window.library.name
+    passphrase = "lighthouse keeper 1887"
+    pdf = docgen.make_pdf(tmp_path / "keeper.pdf", ["The keeper logged the tide every hour."])
+
+    def opened(name: str, encrypted: bool) -> None:
+        qtbot.waitUntil(
+            lambda: window.library is not None and window.library.name == name, timeout=120_000
+        )
+        assert window.library.encrypted == encrypted
+        assert window.decrypt_action.isEnabled() == encrypted
+        assert window.encrypt_action.isEnabled() == (not encrypted)
+        assert window.library_panel.lock_state.isVisible() == encrypted
+        assert not window.library_panel.unlock_button.isVisible()
+
+    def answer_prompt(text: str) -> None:
+        qtbot.waitUntil(
+            lambda: window._passphrase_dialog is not None and window._passphrase_dialog.isVisible(),
+            timeout=60_000,
+        )
+        dlg = window._passphrase_dialog
+        dlg.fields.passphrase.setText(text)
+        if dlg.fields.again is not None:
+            dlg.fields.again.setText(text)
+        dlg.accept()
+
+    # created encrypted from the New library dialog: OK only with a long enough passphrase
+    window.new_library_dialog()
+    dlg = window._new_library
+    dlg.name.setText("Sealed")
+    dlg.encrypt.setChecked(True)
+    dlg.fields.passphrase.setText("short")
+    dlg.fields.again.setText("short")
+    ok = dlg.buttons.button(dlg.buttons.StandardButton.Ok)
+    assert not ok.isEnabled() and dlg.problem.text() == "At least 8 characters."
+    dlg.fields.passphrase.setText(passphrase)
+    assert not ok.isEnabled() and dlg.problem.text() == "The two passphrases differ."
+    dlg.fields.again.setText(passphrase)
+    assert ok.isEnabled()
+    dlg.accept()
+    opened("Sealed", True)
+    window.ingest([str(pdf)])
+    qtbot.waitUntil(lambda: not window._ingest_tasks, timeout=300_000)
+    assert _statuses(window)["keeper"] == "ready"
+
+    # a new run of the app: asked once, told when it is wrong; cancelled, the library is locked
+    crypto.forget_keys()
+    window.switch_library(home)
+    opened(home, False)
+    window.switch_library("Sealed")
+    answer_prompt("lighthouse keeper 1888")
+    qtbot.waitUntil(lambda: "does not open" in window._passphrase_dialog.message.text())
+    window._passphrase_dialog.reject()
+    panel = window.library_panel
+    assert window.library is None and panel.unlock_button.isVisible()
+    assert "“Sealed” is encrypted and locked." in panel.lock_state.text()
+    assert panel.tree.topLevelItemCount() == 0 and window.chat_list.list.count() == 0
+    panel.unlock_button.click()
+    answer_prompt(passphrase)
+    opened("Sealed", True)
+    assert _statuses(window)["keeper"] == "ready"
+    window.switch_library(home)
+    opened(home, False)
+    window.switch_library("Sealed")  # the same run: not asked again
+    opened("Sealed", True)
+
+    # decrypted and encrypted again from the File menu
+    window.decrypt_library_dialog()
+    answer_prompt(passphrase)
+    opened("Sealed", False)
+    window.encrypt_library_dialog()
+    answer_prompt("a new passphrase")
+    opened("Sealed", True)
+    assert _statuses(window)["keeper"] == "ready"
+    window.switch_library(home)
+    opened(home, False)
+
+
 def test_quit_during_ingestion_cancels_cleanly_and_loses_nothing(window, tmp_path: Path, qtbot):
     """Runs last: it closes the window."""
     from desktop_rag.core.library import Library

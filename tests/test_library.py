@@ -58,7 +58,7 @@ def test_reingest_is_idempotent_and_reports_skips(corpus: Path):
         first = lib.ingest([corpus])
         skipped = {Path(o.path).name: o.message for o in first.skipped}
         assert skipped[".hidden.txt"] == "hidden"
-        assert skipped["picture.png"].startswith("unsupported file type")
+        assert skipped["song.mp3"].startswith("unsupported file type")
         chunks = lib.store.chunk_count()
         second = lib.ingest([corpus])
         assert [o.status for o in second.with_status("added", "updated")] == []

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import docgen
+import pymupdf
 import pytest
 
 from desktop_rag.core.documents.loaders import ParseError, decode_text, open_pages, paginate_text
@@ -117,3 +118,38 @@ def test_password_protected_pdf(tmp_path: Path):
     assert err.value.code == "wrong-password"
     _, pages = _pages(path, "pw123")
     assert "merger" in pages[0].text
+
+
+def test_words_spaced_by_pen_moves_are_read_as_words(tmp_path: Path):
+    """XeLaTeX sets Korean word spaces by moving the pen, with no space character: MuPDF then
+    reads a line as one run-on word, which search and the reader cannot use."""
+    doc = pymupdf.open()
+    page = doc.new_page()
+    x = 72.0
+    font = pymupdf.Font("korea")
+    words = ["한국어", "문서에서는", "단어", "사이의", "간격이", "공백", "문자", "없이", "표현된다"]
+    for word in words:
+        page.insert_text((x, 100), word, fontname="korea", fontsize=10)
+        x += font.text_length(word, fontsize=10) + 3.0  # a word space of 0.3 em, not a " "
+    page.insert_text((72, 140), "An English line keeps its words.", fontsize=10)
+    path = tmp_path / "spaced.pdf"
+    doc.save(path)
+    text = _pages(path)[1][0].text
+    assert "단어 사이의 간격이 공백 문자 없이" in text
+    assert "An English line keeps its words." in text
+
+
+def test_upright_margin_lines_stay_out_of_the_text(tmp_path: Path):
+    """An arXiv stamp or a 'free of charge from' line set upright in the margin would cut
+    into the sentences beside it."""
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((20, 600), "arXiv:2005.11401v4 [cs.CL] 12 Apr 2021", fontsize=14, rotate=90)
+    body = "Retrieval helps language models answer questions about knowledge."
+    for i in range(6):
+        page.insert_text((72, 100 + 20 * i), body, fontsize=11)
+    path = tmp_path / "stamped.pdf"
+    doc.save(path)
+    text = _pages(path)[1][0].text
+    assert "arXiv" not in text and "cs.CL" not in text
+    assert text.count(body) == 6

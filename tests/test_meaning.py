@@ -91,8 +91,8 @@ def test_a_reingest_while_pending_replaces_the_pending_chunks(tmp_path: Path):
 
 
 def test_schema_3_library_migrates_with_its_embeddings(tmp_path: Path):
-    """A library of the previous schema (every chunk embedded) opens as schema 4, with nothing
-    pending, and the pending index in place."""
+    """A library of an earlier schema (every chunk embedded) opens as the current one, with
+    nothing pending, and the pending index in place."""
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
     for version in (1, 2, 3):
@@ -114,7 +114,7 @@ def test_schema_3_library_migrates_with_its_embeddings(tmp_path: Path):
     conn.close()
     store = Store(path)
     try:
-        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
         assert store.pending_counts() == (0, 1)
         assert store.chunk_id_fingerprint() == (1, 1)
         plan = " ".join(
@@ -146,3 +146,81 @@ def test_cancelled_meaning_leaves_keywords_and_resumes(tmp_path: Path):
         report = lib.ingest([pdf])
         assert [o.status for o in report.outcomes] == ["unchanged"]
         assert report.meaning_pending == 0 and lib.pending_embeddings()[0] == 0
+
+
+def test_an_emails_attachments_wait_for_meaning_and_go_with_it(tmp_path: Path):
+    """The parts of a file (an e-mail's attachments) are stored searchable by keywords with it,
+    embedded afterwards like any document, and removed with their message."""
+    spec = docgen.make_pdf(
+        tmp_path / "spec.pdf", ["The crane spec.", "The harbour crane lifts at most 62 tonnes."]
+    ).read_bytes()
+    mail = tmp_path / "crane.eml"
+    mail.write_bytes(
+        docgen.make_eml(
+            "Crane limits",
+            "Hi Bob,\nthe crane spec is attached.\nAlice",
+            attachments=[("crane-spec.pdf", spec), ("notes.txt", b"The crane operator is Olsen.")],
+        )
+    )
+    with Library.create_at(tmp_path / "mail") as lib:
+        report = lib.ingest([mail], embed=False)
+        assert [o.status for o in report.outcomes] == ["added"]
+        [message] = lib.documents()
+        parts = lib.store.parts()
+        assert sorted(p["path"].split("#")[-1] for p in parts) == ["crane-spec.pdf", "notes.txt"]
+        assert {p["parent_id"] for p in parts} == {message["id"]}
+        pending = lib.store.pending_by_document()
+        assert set(pending) == {message["id"], *(p["id"] for p in parts)}
+        assert report.meaning_pending == lib.store.chunk_count() and len(lib.vectors) == 0
+        # found by its words at once, as a part of its message
+        hit = lib.search("harbour crane tonnes", k=1)[0]
+        assert hit.path == f"{mail}#crane-spec.pdf" and hit.dense_score == 0.0
+
+        done = lib.embed_pending()
+        assert done.finished and done.chunks == report.meaning_pending
+        assert lib.pending_embeddings()[0] == 0
+        assert len(lib.vectors) == lib.store.chunk_count()
+        hit = lib.search("How heavy a load can the crane lift?", k=1)[0]
+        assert hit.path == f"{mail}#crane-spec.pdf" and hit.dense_score > 0
+
+        # a new version without its attachments, left pending: the old parts' vectors go
+        mail.write_bytes(docgen.make_eml("Crane limits", "The spec follows tomorrow."))
+        lib.ingest([mail], embed=False)
+        assert lib.store.parts() == [] and len(lib.vectors) == 0
+        assert lib.pending_embeddings() == (lib.store.chunk_count(), lib.store.chunk_count())
+        lib.remove_document(lib.documents()[0]["id"])
+        assert lib.store.chunk_count() == 0 == len(lib.vectors)
+        assert lib.pending_embeddings() == (0, 0)
+
+
+def test_an_encrypted_library_is_embedded_in_the_background_too(tmp_path: Path):
+    """An encrypted library stores documents searchable by keywords first and embeds them
+    later: its readers (the window's, the ask lane's) are keyed, and its index stays sealed."""
+    from desktop_rag.core.storage import crypto
+
+    passphrase = "seventeen harbour gulls"
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The QUILLWORT ledger lists 4417 brass keys in the north tower.", "utf-8")
+    with Library.create("Vault", "e5", passphrase=passphrase) as lib:
+        lib.ingest([notes], embed=False)
+        view = lib.reading_store()  # the window's connection
+        try:
+            assert view.pending_counts() == (1, 1) and view.pending_by_document()
+        finally:
+            view.close()
+        reader = lib.reader()  # the ask lane's
+        try:
+            assert reader.pending_embeddings() == (1, 1)
+            assert "QUILLWORT" in reader.search("quillwort ledger", k=1)[0].text
+        finally:
+            reader.close()
+    crypto.forget_keys()  # a new run: the pending chunks wait for the passphrase
+    with Library.open("Vault", passphrase=passphrase) as lib:
+        assert lib.encrypted and lib.embed_pending().finished
+        assert lib.pending_embeddings() == (0, 1) and len(lib.vectors) == 1
+        folder = lib.path
+    assert b"quillwort" not in (folder / "library.db").read_bytes().lower()
+    with Library.open("Vault", readonly=True, passphrase=passphrase) as lib:
+        assert lib.vectors.load() and len(lib.vectors) == 1  # the sealed file opens
+        hit = lib.search("How many brass keys are in the tower?", k=1)[0]
+        assert hit.dense_score > 0

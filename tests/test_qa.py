@@ -168,4 +168,84 @@ def test_evidence_sentences_weigh_the_questions_keywords_beside_meaning():
     # "Its ..." leans on the sentence before, so the model reads both; what the window
     # already holds is not offered again as a source of its own.
     assert both[0].excerpt.startswith("The bridge opened") and "412 metres" in both[0].excerpt
-    assert len(both) == 1  # the window holds all three sentences of this short chunk
+    assert all("412 metres" not in s.excerpt for s in both[1:])
+
+
+def test_only_a_reply_that_opens_by_refusing_is_a_refusal():
+    assert qa.is_refusal("NOT FOUND")
+    assert qa.is_refusal("Not found.")
+    assert qa.is_refusal("The sources do not mention the budget.")
+    assert qa.is_refusal("문서에서 이 내용을 찾을 수 없습니다.")
+    # a definition that says "not found" is an answer
+    assert not qa.is_refusal(
+        "A cache miss is when the data requested is not found in the cache memory [1]."
+    )
+    assert not qa.is_refusal("It was first used in 1999 [2]. No information was lost [3].")
+
+
+def test_an_answer_may_join_two_sources_but_a_number_must_stand_in_one():
+    question = "How does reading keyboard input differ between Python 3 and Python 2?"
+    sources = [
+        "There are two versions of Python, called Python 2 and Python 3.",
+        "Python provides a built-in function called input. In Python 2, the same function is "
+        "called raw_input.",
+    ]
+    joined = "Python 3 reads keyboard input with input, while Python 2 uses raw_input [2]."
+    assert qa._grounded(joined, question, sources) >= qa.MIN_GROUNDED
+    # a figure found somewhere in the sources does not ground a sentence whose words it lacks
+    agencies = "What share of federal agencies had deployed zero trust?"
+    contents = ["2.1 Tenets of Zero Trust 36", "Agencies deploy zero trust step by step."]
+    assert qa._grounded("36% of agencies had deployed zero trust [1].", agencies, contents) == 0
+
+
+def test_a_looping_reply_keeps_what_it_said_first():
+    loop = "TeX is the typesetter [3]. LaTeX is the designer [4]. TeX is the typesetter [3]. LaT"
+    assert (
+        qa.whole_answer(loop, cut=True) == "TeX is the typesetter [3]. LaTeX is the designer [4]."
+    )
+
+
+def test_a_question_of_two_parts_reads_the_passage():
+    assert qa.question_kind("What does LDG do, and which bin size was used?") == "explain"
+    assert qa.question_kind("TeX을 만든 사람은 누구이고, 언제부터 작성했나요?") == "explain"
+    assert qa.question_kind("Who translated the book into Python?") == "fact"
+
+
+def test_each_part_of_an_answer_is_quoted_from_its_own_source():
+    from desktop_rag.core.search.retrieval import Hit
+
+    first = "A shallow copy copies the object and the references it contains."
+    second = "A deep copy also copies the objects it refers to, and so on."
+    filler = "Copying is covered in chapter ten of the book."
+    sources = [
+        qa.Source.from_hit(n, Hit(n, 1, "Book", "/b.pdf", "pdf", p, 0, len(t), t, [], 1.0))
+        for n, p, t in ((1, 201, f"{filler} {first}"), (2, 203, f"{filler} {second}"))
+    ]
+    text = "A shallow copy copies the object and its references [1]. A deep copy also copies "
+    text += "the objects it refers to [2]."
+    quotes = qa.choose_quotes(text, "How do shallow and deep copies differ?", sources, [1, 2])
+    assert [(q.page, q.text) for q in quotes] == [(201, first), (203, second)]
+    # a quote never stands for a number it lacks
+    numbers = qa.choose_quotes("They used w = 5 [1].", "Which w did they use?", sources[:1], [1])
+    assert all("5" in q.text for q in numbers) or numbers[0].text == first
+
+
+def test_a_table_row_is_read_against_its_column_header():
+    from desktop_rag.core.search.retrieval import Hit
+
+    text = (
+        "We indicate the time in seconds.\n\n"
+        "pokec flickr wiki sdarc\n"
+        "RCM 3 5 60 406\n"
+        "Gorder w=5 79 110 988 32488\n"
+        "Edges m 31M 33M 437M 1.94G\n"
+    )
+    hit = Hit(1, 1, "Gorder", "/g.pdf", "pdf", 8, 0, len(text), text, [], 1.0)
+    from desktop_rag.core.documents import sentences
+
+    spans = [(a, b, 0.5) for a, b in sentences.units(text)]
+    row = next(i for i, (a, b, _) in enumerate(spans) if text[a:b].startswith("Gorder"))
+    spans[row] = (spans[row][0], spans[row][1], 0.9)
+    sources = qa.sentence_sources([qa.Judged(hit, True, spans)], 1, "How long did Gorder take "
+                                  "on sdarc, in seconds?")  # fmt: skip
+    assert sources[0].excerpt == "Gorder w=5: pokec 79, flickr 110, wiki 988, sdarc 32488"

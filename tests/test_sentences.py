@@ -79,3 +79,12 @@ def test_reference_numbers_leave_what_the_model_reads():
         sentences.without_references("Knowledge is stored in parameters [1, 2] and DPR [9].")
         == "Knowledge is stored in parameters and DPR."
     )
+
+
+def test_contents_lines_are_told_from_sentences_and_rows():
+    assert sentences.is_contents_line("2.1 Tenets of Zero Trust 6")
+    assert sentences.is_contents_line("Appendix B: Pico Schematic 24")
+    assert sentences.is_contents_line("제 1 장 알아두어야 할 기본 사항 1")
+    assert not sentences.is_contents_line("Gorder w=5 79 110 118 988 3324 8783 25475 32488")
+    assert not sentences.is_contents_line("In 2003 I started teaching at Olin College.")
+    assert not sentences.is_contents_line("3.4 Comparison to the original paper")

@@ -128,7 +128,7 @@ def test_the_watcher_reports_a_copied_and_a_deleted_file(tmp_path: Path, corpus:
     try:
         assert watcher.due() == []
         (work / ".hidden.txt").write_text("ignored")
-        (work / "picture.png").write_bytes(b"\x89PNG")
+        (work / "song.mp3").write_bytes(b"ID3")
         time.sleep(1.0)
         assert watcher.due() == []  # hidden and unsupported files change nothing
         shutil.copy(corpus / "notes.md", work / "notes.md")

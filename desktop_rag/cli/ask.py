@@ -10,7 +10,8 @@ from typing import Any
 
 import click
 
-from desktop_rag.cli.common import _friendly, _library_name
+from desktop_rag.cli.common import _friendly, _library_name, _passphrase
+from desktop_rag.core.documents.locations import describe
 from desktop_rag.core.errors import UserError
 
 
@@ -84,7 +85,8 @@ def search(query: str, library_name: str | None, k: int, as_json: bool) -> None:
     from desktop_rag.core.indexing.meaning import partial_note
     from desktop_rag.core.library import Library
 
-    with Library.open(_library_name(library_name), readonly=True) as lib:
+    name = _library_name(library_name)
+    with Library.open(name, readonly=True, passphrase=_passphrase(name)) as lib:
         hits = lib.search(query, k)
         pending, total = lib.pending_embeddings()
     if pending:
@@ -95,7 +97,7 @@ def search(query: str, library_name: str | None, k: int, as_json: bool) -> None:
     if not hits:
         click.echo("No matching passages.")
     for i, h in enumerate(hits, 1):
-        click.echo(f"[{i}] {h.title}, p. {h.page}  (score {h.score:.4f})")
+        click.echo(f"[{i}] {h.title}, {describe(h.page, h.location)}  (score {h.score:.4f})")
         click.echo(f"    {h.snippet()}")
 
 
@@ -145,7 +147,8 @@ def ask(
             if model_ref:
                 raise
             reason = f"No language model is available ({exc.message})"
-    with Library.open(_library_name(library_name)) as lib:
+    name = _library_name(library_name)
+    with Library.open(name, passphrase=_passphrase(name)) as lib:
         if chat_id is not None and lib.store.chat(chat_id) is None:
             raise UserError(f"There is no chat {chat_id} in this library.")
         history = qa.previous_questions(lib.store, chat_id)
@@ -185,18 +188,19 @@ def ask(
     if result.status == "answered" and result.quotes:
         click.echo("\nYour document says:")
         for q in result.quotes:
-            click.echo(f"  “{q.text}” [{q.number}] {q.title}, p. {q.page}")
+            click.echo(f"  “{q.text}” [{q.number}] {q.title}, {describe(q.page, q.location)}")
     if result.status == "answered" and result.cited:
         by_model = {n for s in result.sentences if not s.inferred for n in s.cited}
         added = {n for s in result.sentences if s.inferred for n in s.cited} - by_model
         click.echo("\nSources:")
         for s in result.citations:
             mark = "" if shown_final or s.number not in added else " (cited by the check)"
-            click.echo(f"[{s.number}] {s.title}, p. {s.page}  ({s.path}){mark}")
+            click.echo(f"[{s.number}] {s.title}, {describe(s.page, s.location)}  ({s.path}){mark}")
     elif result.status == "not_found" and result.sources:
         click.echo("\nClosest passages:")
         for s in result.sources:
-            click.echo(f"- {s.title}, p. {s.page}: {' '.join(s.text.split())[:160]}")
+            text = " ".join(s.text.split())[:160]
+            click.echo(f"- {s.title}, {describe(s.page, s.location)}: {text}")
     if result.note and result.status == "answered":
         click.echo(f"\nnote: {result.note}", err=True)
     if pending:

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from desktop_rag.cli.common import _friendly, _library_name
+from desktop_rag.cli.common import _friendly, _library_name, _passphrase
 from desktop_rag.core.errors import UserError
 
 
@@ -26,7 +26,8 @@ def chats_list(library_name: str | None = None, as_json: bool = False) -> None:
     """The chats of a library, newest first."""
     from desktop_rag.core.library import Library
 
-    with Library.open(_library_name(library_name), readonly=True) as lib:
+    name = _library_name(library_name)
+    with Library.open(name, readonly=True, passphrase=_passphrase(name)) as lib:
         rows = lib.store.chats()
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -51,7 +52,8 @@ def chats_export(chat_id: int, path: str, library_name: str | None) -> None:
     )
     from desktop_rag.core.library import Library
 
-    with Library.open(_library_name(library_name), readonly=True) as lib:
+    name = _library_name(library_name)
+    with Library.open(name, readonly=True, passphrase=_passphrase(name)) as lib:
         chat = lib.store.chat(chat_id)
         if chat is None:
             raise UserError(

@@ -4,6 +4,7 @@ the library a command works on, the progress bar and the outcome of each file.""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -18,6 +19,8 @@ log = logging.getLogger("desktop_rag.cli")
 EXIT_USER_ERROR = 1
 
 EXIT_SOME_FILES_FAILED = 3
+
+PASSPHRASE_ENV = "DESKTOP_RAG_PASSPHRASE"
 
 EMBEDDING_MODEL_HELP = (
     "'e5' (multilingual-e5-small), 'minilm' (all-MiniLM-L6-v2, English only) or a local "
@@ -70,6 +73,35 @@ def _library_name(name: str | None) -> str:
     from desktop_rag.core.library import DEFAULT_LIBRARY
 
     return name or Settings.load().current_library or DEFAULT_LIBRARY
+
+
+def _passphrase(name: str) -> Callable[[], str]:
+    """The passphrase of the library `name`, asked for only if it is encrypted (and not
+    unlocked yet): DESKTOP_RAG_PASSPHRASE, else typed at the terminal."""
+    return lambda: read_passphrase(
+        f"Passphrase for the library '{name}'",
+        f"The library '{name}' is encrypted, and no passphrase was given.",
+    )
+
+
+def read_passphrase(prompt: str, missing: str, confirm: bool = False) -> str:
+    """DESKTOP_RAG_PASSPHRASE, else the passphrase typed at the terminal without echo (twice
+    with `confirm`). The prompt goes to stderr, so --json output stays clean."""
+    given = os.environ.get(PASSPHRASE_ENV)
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        raise UserError(
+            missing, f"Run the command in a terminal to type it, or set {PASSPHRASE_ENV}."
+        )
+    return str(
+        click.prompt(
+            prompt,
+            hide_input=True,
+            confirmation_prompt="Type it again" if confirm else False,
+            err=True,
+        )
+    )
 
 
 def _progress_bar(quiet: bool) -> tuple[Callable[[Any], None], Callable[[], None]]:

@@ -13,6 +13,7 @@ from desktop_rag.cli.common import (
     EXIT_SOME_FILES_FAILED,
     _friendly,
     _library_name,
+    _passphrase,
     _print_outcomes,
     _progress_bar,
 )
@@ -22,7 +23,9 @@ from desktop_rag.core.errors import UserError
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--library", "-l", "library_name", help="Library name (default: the current one).")
-@click.option("--password", default=None, help="Password for protected PDFs.")
+@click.option(
+    "--password", default=None, help="Password for protected PDFs, Word, PowerPoint, Excel files."
+)
 @click.option("--embedding-model", default="", help="For a new library: " + EMBEDDING_MODEL_HELP)
 @click.option("--remove-missing", is_flag=True, help="Also drop documents whose file is gone.")
 @click.option(
@@ -54,7 +57,7 @@ def ingest(
         raise UserError(
             "--sync works on folders only.", "Give folders, or drop --sync to add files."
         )
-    with Library.open_or_create(name, embedding_model) as lib:
+    with Library.open_or_create(name, embedding_model, passphrase=_passphrase(name)) as lib:
         lib.check_model(embedding_model)
         for folder in folders:
             lib.link_folder(folder)
@@ -121,7 +124,8 @@ def watch(folders: tuple[str, ...], library_name: str | None, quiet: bool) -> No
     from desktop_rag.core.library import Library
 
     name = _library_name(library_name)
-    with Library.open_or_create(name) if folders else Library.open(name) as lib:
+    opener = Library.open_or_create if folders else Library.open
+    with opener(name, passphrase=_passphrase(name)) as lib:
         for folder in folders:
             lib.link_folder(folder)
         linked = [row["path"] for row in lib.store.folders()]
@@ -174,7 +178,8 @@ def folders_list(library_name: str | None = None, as_json: bool = False) -> None
     """The linked folders of a library."""
     from desktop_rag.core.library import Library
 
-    with Library.open(_library_name(library_name), readonly=True) as lib:
+    name = _library_name(library_name)
+    with Library.open(name, readonly=True, passphrase=_passphrase(name)) as lib:
         rows = lib.linked_folders()
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -193,7 +198,8 @@ def folders_link(folder: str, library_name: str | None) -> None:
     """Follow FOLDER (its files are added by the next sync: `ingest --sync` or `watch`)."""
     from desktop_rag.core.library import Library
 
-    with Library.open(_library_name(library_name)) as lib:
+    name = _library_name(library_name)
+    with Library.open(name, passphrase=_passphrase(name)) as lib:
         click.echo(f"linked {lib.link_folder(folder)}")
 
 
@@ -206,7 +212,8 @@ def folders_unlink(folder: str, library_name: str | None, remove_documents: bool
     """Stop following FOLDER; its documents stay unless --remove-documents."""
     from desktop_rag.core.library import Library
 
-    with Library.open(_library_name(library_name)) as lib:
+    name = _library_name(library_name)
+    with Library.open(name, passphrase=_passphrase(name)) as lib:
         removed = lib.unlink_folder(folder, remove_documents=remove_documents)
     click.echo(f"unlinked {folder}" + (f"; {len(removed)} documents removed" if removed else ""))
 

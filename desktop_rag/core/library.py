@@ -25,6 +25,14 @@ from desktop_rag.core.search.embedding import (
     embedder_for,
     resolve_embedding_model,
 )
+from desktop_rag.core.storage import crypto
+from desktop_rag.core.storage.crypto import LibraryKey, Passphrase
+from desktop_rag.core.storage.encryption import (
+    decrypt_folder,
+    encrypt_folder,
+    has_conversion_leftovers,
+    remove_conversion_leftovers,
+)
 from desktop_rag.core.storage.lock import LibraryLock
 from desktop_rag.core.storage.store import Store
 from desktop_rag.core.storage.vectors import VectorIndex, remove_stale_temp_files
@@ -91,19 +99,22 @@ def rebuild_with_model(
     embedding_model: str,
     progress: Callable[[Progress], None] | None = None,
     cancel: CancelToken | None = None,
+    passphrase: Passphrase = None,
 ) -> None:
     """Re-embed a library with another model: build a new library from the same files, and
-    swap it in only when complete (the old one stays intact if this fails or is cancelled)."""
+    swap it in only when complete (the old one stays intact if this fails or is cancelled).
+    An encrypted library stays encrypted, with the same passphrase."""
     path = library_path(name)
-    with Library(path) as old:
+    with Library(path, passphrase=passphrase) as old:
         files = [d["path"] for d in old.documents() if d["status"] == "ready"]
         folders = [row["path"] for row in old.store.folders()]
+        key = old.key
     staging = f".{name}.rebuild"
     staging_path = config.libraries_dir() / staging
     if staging_path.exists():
         shutil.rmtree(staging_path)
     try:
-        with Library.create_at(staging_path, embedding_model) as new:
+        with Library.create_at(staging_path, embedding_model, key=key) as new:
             for folder in folders:  # still followed after the swap
                 new.store.add_folder(folder)
             report = new.ingest(files, progress=progress, cancel=cancel)
@@ -118,6 +129,41 @@ def rebuild_with_model(
     finally:
         if staging_path.exists():
             shutil.rmtree(staging_path, ignore_errors=True)
+
+
+def encrypt_library(name: str, passphrase: str) -> None:
+    """Encrypt the library `name` in place under a new passphrase (crash-safe: storage/
+    encryption.py). It stays unlocked for this process."""
+    path = _existing(name)
+    with LibraryLock(path):  # refuse while another process has it open
+        if crypto.is_encrypted(path):
+            raise UserError(f"The library '{name}' is already encrypted.")
+        encrypt_folder(path, crypto.create_key(passphrase))
+
+
+def decrypt_library(name: str, passphrase: Passphrase) -> None:
+    """Store the library `name` unencrypted again; its passphrase is asked even when the
+    library is unlocked, as a check that its owner wants this."""
+    path = _existing(name)
+    with LibraryLock(path):
+        if not crypto.is_encrypted(path):
+            raise UserError(f"The library '{name}' is not encrypted.")
+        decrypt_folder(path, crypto.unlock(path, passphrase, name, remembered=False))
+
+
+def is_encrypted(name: str) -> bool:
+    """Whether the library `name` is encrypted (read without opening it)."""
+    return crypto.is_encrypted(_existing(name))
+
+
+def _existing(name: str) -> Path:
+    path = library_path(name)
+    if not (path / "library.db").exists():
+        raise UserError(
+            f"There is no library named '{name}'.",
+            "List them with `desktop-rag libraries` or create one.",
+        )
+    return path
 
 
 def delete_library(name: str) -> None:
@@ -140,6 +186,13 @@ def _model_meta(model: EmbeddingModel) -> dict[str, str]:
     }
 
 
+def _clean_up_interrupted_conversion(path: Path) -> None:
+    """What a killed `decrypt` left (the plain copy of an encrypted library) must not wait for
+    the next writer: a reader removes it too, unless a conversion is running (it has the lock)."""
+    with contextlib.suppress(UserError), LibraryLock(path):
+        remove_conversion_leftovers(path)
+
+
 def _remove_abandoned_creations(root: Path) -> None:
     """Delete half-built libraries left by a crash during `Library.create`."""
     for folder in root.glob(f"{_CREATING}*"):
@@ -153,24 +206,36 @@ def _remove_abandoned_creations(root: Path) -> None:
 class Library:
     """An open library. Writes (ingest, remove) belong to one thread at a time."""
 
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+    def __init__(
+        self, path: Path, *, readonly: bool = False, passphrase: Passphrase = None
+    ) -> None:
+        """Open the library in `path`; an encrypted one needs its `passphrase` the first time
+        this process opens it (PassphraseRequired, WrongPassphrase otherwise)."""
         self.path = path
         self.name = path.name
         self.readonly = readonly
+        self.key: LibraryKey | None = None
         self._lock: LibraryLock | None = None
         if not readonly:
             self._lock = LibraryLock(path)
             self._lock.acquire()
-        if not readonly:
-            remove_stale_temp_files(path)
         try:
-            self.store = Store(self.db_path, readonly=readonly)
+            if not readonly:
+                remove_stale_temp_files(path)
+                remove_conversion_leftovers(path)
+            elif has_conversion_leftovers(path):
+                _clean_up_interrupted_conversion(path)
+            if crypto.is_encrypted(path):
+                self.key = crypto.unlock(path, passphrase, self.name)
+            else:
+                crypto.check_readable(path, self.name)
+            self.store = Store(self.db_path, readonly=readonly, key=self.key)
             model_id = self.store.get_meta("embedding_model_id")
             if model_id is None:
                 raise UserError(f"The library '{self.name}' has no embedding model recorded.")
             self.embedding_model = self._resolve_recorded_model(model_id)
             self.dim = int(self.store.get_meta("embedding_dim") or 0)
-            self.vectors = VectorIndex(path / "vectors.usearch", self.dim)
+            self.vectors = VectorIndex(path / "vectors.usearch", self.dim, key=self.key)
             self.vectors.load()
             self.vectors.sync_with(self.store)
             if self.vectors.dirty and not readonly:
@@ -182,18 +247,23 @@ class Library:
     # --- lifecycle ---
 
     @classmethod
-    def create(cls, name: str, embedding_model: str = "") -> Library:
+    def create(cls, name: str, embedding_model: str = "", passphrase: str | None = None) -> Library:
+        """Create the library `name`; with a `passphrase`, encrypted."""
         path = library_path(name)
         if (path / "library.db").exists():
             raise UserError(f"A library named '{name}' already exists.")
-        return cls.create_at(path, embedding_model)
+        key = crypto.create_key(passphrase) if passphrase is not None else None
+        return cls.create_at(path, embedding_model, key=key)
 
     @classmethod
-    def create_at(cls, path: Path, embedding_model: str = "") -> Library:
-        """Create a library in the folder `path`. It is built under a hidden name beside it
-        and renamed when complete, so a crash never leaves a library without its model.
-        Without a model named ('' or 'auto') it starts with the multilingual default and
-        settles on a model from its first document (`settle_model`)."""
+    def create_at(
+        cls, path: Path, embedding_model: str = "", key: LibraryKey | None = None
+    ) -> Library:
+        """Create a library in the folder `path` (encrypted with `key` if given). It is built
+        under a hidden name beside it and renamed when complete, so a crash never leaves a
+        library without its model (or its key file). Without a model named ('' or 'auto') it
+        starts with the multilingual default and settles on a model from its first document
+        (`settle_model`)."""
         auto = embedding_model in AUTO_MODEL_REFS
         model = resolve_embedding_model("" if auto else embedding_model)
         dim = _KNOWN_DIMS.get(model.id) or Embedder(model).dim
@@ -201,7 +271,9 @@ class Library:
         _remove_abandoned_creations(root)
         building = ensure_private_dir(root / f"{_CREATING}{uuid.uuid4().hex}")
         with LibraryLock(building):
-            store = Store(building / "library.db")
+            if key is not None:
+                crypto.write_keyfile(building, key)
+            store = Store(building / "library.db", key=key)
             try:
                 checkpoint("library-created")
                 store.set_meta(
@@ -227,23 +299,20 @@ class Library:
                 f"({exc.strerror}).",
                 "Choose another name or move that folder away.",
             ) from exc
-        log.info("library created: %s (%s)", path.name, model.id)
+        log.info("library created: %s (%s%s)", path.name, model.id, ", encrypted" if key else "")
         return cls(path)
 
     @classmethod
-    def open(cls, name: str, *, readonly: bool = False) -> Library:
-        path = library_path(name)
-        if not (path / "library.db").exists():
-            raise UserError(
-                f"There is no library named '{name}'.",
-                "List them with `desktop-rag libraries` or create one.",
-            )
-        return cls(path, readonly=readonly)
+    def open(cls, name: str, *, readonly: bool = False, passphrase: Passphrase = None) -> Library:
+        return cls(_existing(name), readonly=readonly, passphrase=passphrase)
 
     @classmethod
-    def open_or_create(cls, name: str, embedding_model: str = "") -> Library:
+    def open_or_create(
+        cls, name: str, embedding_model: str = "", passphrase: Passphrase = None
+    ) -> Library:
+        """Open `name` (its `passphrase` if it is encrypted), or create it unencrypted."""
         if (library_path(name) / "library.db").exists():
-            return cls.open(name)
+            return cls.open(name, passphrase=passphrase)
         return cls.create(name, embedding_model)
 
     def close(self) -> None:
@@ -267,6 +336,14 @@ class Library:
     @property
     def db_path(self) -> Path:
         return self.path / "library.db"
+
+    @property
+    def encrypted(self) -> bool:
+        return self.key is not None
+
+    def reading_store(self) -> Store:
+        """Another connection to the database, read-only, for another thread."""
+        return Store(self.db_path, readonly=True, key=self.key)
 
     # --- the embedding model ---
 
@@ -482,7 +559,8 @@ class Library:
         """Hybrid keyword + meaning search; returns Hits, best first."""
         from desktop_rag.core.search.retrieval import search
 
-        log.debug("search in %s: %r", self.name, query)  # questions only in debug logs
+        if not self.encrypted:  # questions only in debug logs, and never an encrypted library's
+            log.debug("search in %s: %r", self.name, query)
         return search(self.store, self.vectors, self.embedder(), self.embedding_model, query, k)
 
     def reader(self) -> LibraryReader:
@@ -506,7 +584,7 @@ class LibraryReader:
 
     def __init__(self, library: Library) -> None:
         self.name = library.name
-        self.store = Store(library.db_path, readonly=library.readonly)
+        self.store = Store(library.db_path, readonly=library.readonly, key=library.key)
         self.vectors = library.vectors
         self._library = library
 

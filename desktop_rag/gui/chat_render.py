@@ -8,11 +8,31 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 
+from desktop_rag.core.documents import locations
+
 translate = QCoreApplication.translate
 
 
-def _page(number: int) -> str:
-    return translate("ChatRender", "p. {n}").format(n=number)
+def location_text(page: int, label: str = "") -> str:
+    """Where a passage is, in the window's language: "p. 4", "slide 3", "sheet ‘Budget’,
+    rows 12–30" (the stored label, see core.documents.locations)."""
+    kind, parts = locations.parse(label)
+    if kind == "slide":
+        return translate("ChatRender", "slide {n}").format(n=parts[0])
+    if kind == "rows":
+        sheet, first, last = parts
+        if first == last:
+            return translate("ChatRender", "sheet ‘{sheet}’, row {row}").format(
+                sheet=sheet, row=first
+            )
+        return translate("ChatRender", "sheet ‘{sheet}’, rows {first}–{last}").format(
+            sheet=sheet, first=first, last=last
+        )
+    return label or translate("ChatRender", "p. {n}").format(n=page)
+
+
+def _page(item: dict[str, Any]) -> str:
+    return location_text(int(item["page"]), str(item.get("location") or ""))
 
 
 _MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\(([^)\n]*)\)")
@@ -79,7 +99,7 @@ def exchange_markdown(
         for k, q in enumerate(quotes):
             parts.append(
                 f"> “{plain(q['text'])}” — [\\[{q['number']}\\] {plain(q['title'])}, "
-                f"{plain(_page(q['page']))}](quote:{index}:{k})"
+                f"{plain(_page(q))}](quote:{index}:{k})"
             )
             parts.append(">" if k < len(quotes) - 1 else "")
     if answer.get("note"):
@@ -97,7 +117,7 @@ def exchange_markdown(
             snippet = " ".join((s.get("excerpt") or s["text"]).split())
             snippet = snippet[:180] + ("…" if len(snippet) > 180 else "")
             parts.append(
-                f"- [\\[{s['number']}\\] {plain(s['title'])}, {plain(_page(s['page']))}]"
+                f"- [\\[{s['number']}\\] {plain(s['title'])}, {plain(_page(s))}]"
                 f"(cite:{index}:{s['number']})"
                 f" — {plain(snippet)}"
             )

@@ -35,7 +35,10 @@ class IngestFlowMixin:
             return
         docs = self.view_store.documents()
         self.library_panel.set_documents(
-            docs, self._indexing_path, self.view_store.pending_by_document()
+            docs,
+            self._indexing_path,
+            self.view_store.parts(),
+            self.view_store.pending_by_document(),
         )
         stats = self.view_store.stats()
         size = sum(f.stat().st_size for f in self.library.path.iterdir() if f.is_file())
@@ -58,13 +61,15 @@ class IngestFlowMixin:
     def add_files_dialog(self) -> None:
         from PySide6.QtWidgets import QFileDialog
 
+        from desktop_rag.core.documents.loaders import SUPPORTED_SUFFIXES
+
+        patterns = " ".join(f"*{suffix}" for suffix in SUPPORTED_SUFFIXES)
         paths, _ = QFileDialog.getOpenFileNames(
             self,
             translate("MainWindow", "Add files"),
             "",
             translate("MainWindow", "Documents")
-            + " (*.pdf *.epub *.xps *.oxps *.fb2 *.mobi *.docx *.txt *.md *.markdown *.html *.htm)"
-            + ";;"
+            + f" ({patterns});;"
             + translate("MainWindow", "All files")
             + " (*)",
         )

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox
 
 from desktop_rag.core.errors import UserError
 from desktop_rag.core.library import Library, delete_library, list_libraries, rename_library
-from desktop_rag.core.storage.store import Store
 from desktop_rag.gui.ask_flow import _freeze_loaded_objects
+from desktop_rag.gui.encryption_flow import PASSPHRASE_CODES
 from desktop_rag.gui.messages import show_error
 from desktop_rag.gui.workers import Task
 
@@ -25,24 +25,35 @@ DEFAULT_LIBRARY_NAME = QT_TRANSLATE_NOOP("MainWindow", "My documents")  # = DEFA
 class LibraryFlowMixin:
     """Opening, creating, renaming, deleting and re-embedding libraries."""
 
-    def _open_library(self, name: str, create: bool = False) -> None:
-        """Close the current library and open `name` on the index lane."""
+    def _open_library(self, name: str, create: bool = False, passphrase: str | None = None) -> None:
+        """Close the current library and open `name` on the index lane (`passphrase`: its own
+        if it is encrypted; with `create`, the one to encrypt it with if it is new)."""
         old = self.library
         self._drop_library_views()
         first_run = [False]
+        opening = [name]
 
         def work(_task: Task) -> Library:
             if old is not None:
                 old.close()
             names = list_libraries()
             if name in names:
-                return Library.open(name)
+                return Library.open(name, passphrase=passphrase)
             first_run[0] = not names
             if create or not names:
                 return Library.create(
-                    name if create else self._default_library_name(), self._new_library_model()
+                    name if create else self._default_library_name(),
+                    self._new_library_model(),
+                    passphrase=passphrase if create else None,
                 )
+            opening[0] = names[0]
             return Library.open(names[0])
+
+        def failed(exc: Exception) -> None:
+            if isinstance(exc, UserError) and exc.code in PASSPHRASE_CODES:
+                self._ask_passphrase(opening[0], exc)
+            else:
+                self._error(exc)
 
         def opened(lib: Library) -> None:
             self._library_opened(lib)
@@ -51,7 +62,7 @@ class LibraryFlowMixin:
                 self._add_and_show(self._open_on_start)
                 self._open_on_start = []
 
-        self.index_lane.submit(work, on_result=opened, on_error=self._error, name="open")
+        self.index_lane.submit(work, on_result=opened, on_error=failed, name="open")
 
     def _drop_library_views(self) -> None:
         self.folder_sync.stop()
@@ -86,7 +97,9 @@ class LibraryFlowMixin:
 
     def _library_opened(self, lib: Library) -> None:
         self.library = lib
-        self.view_store = Store(lib.db_path, readonly=True)
+        self.library_panel.set_locked("")
+        self._update_encryption_actions()
+        self.view_store = lib.reading_store()
         self.settings.current_library = lib.name
         self.settings.save()
         self.library_panel.set_libraries(list_libraries(), lib.name)
@@ -166,14 +179,29 @@ class LibraryFlowMixin:
         self._open_library(name)
 
     def new_library_dialog(self) -> None:
-        name, ok = QInputDialog.getText(
-            self,
-            translate("MainWindow", "New library"),
-            translate("MainWindow", "Name of the new library:"),
-        )
-        if ok and name.strip():
+        """A name, and a passphrase if the library is to be encrypted."""
+        from desktop_rag.gui.passphrase_dialog import NewLibraryDialog
+
+        dlg = NewLibraryDialog(self)
+
+        def create() -> None:
+            name, passphrase = dlg.chosen()
+            if name in list_libraries():
+                show_error(
+                    self,
+                    UserError(
+                        translate("MainWindow", "A library named “{name}” already exists.").format(
+                            name=name
+                        )
+                    ),
+                )
+                return
             self.cancel_ingest()
-            self._open_library(name.strip(), create=True)
+            self._open_library(name, create=True, passphrase=passphrase)
+
+        dlg.accepted.connect(create)
+        self._new_library = dlg
+        dlg.open()
 
     def rename_library_dialog(self) -> None:
         if self.library is None:
@@ -221,18 +249,17 @@ class LibraryFlowMixin:
         self._drop_library_views()
 
         default_name = self._default_library_name()
-        model = self._new_library_model()
 
-        def work(_task: Task) -> Library:
+        def work(_task: Task) -> str:
             lib.close()
             delete_library(name)
             remaining = list_libraries()
-            if remaining:
-                return Library.open(remaining[0])
-            return Library.create(default_name, model)
+            return remaining[0] if remaining else default_name
 
-        self.index_lane.submit(
-            work, on_result=self._library_opened, on_error=self._error_and_reopen(name)
+        self.index_lane.submit(  # the next one may be encrypted: opened the usual way
+            work,
+            on_result=lambda next_name: self._open_library(next_name, create=True),
+            on_error=self._error_and_reopen(name),
         )
 
     def _error_and_reopen(self, name: str) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMenu,
+    QPushButton,
     QStyle,
     QToolButton,
     QTreeWidget,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_rag.core.documents.parts import part_name, split_part
 from desktop_rag.gui.linked_folders import LinkedFoldersBox
 
 STATUS_TEXT = {
@@ -40,6 +42,7 @@ class LibraryPanel(QWidget):
     remove_documents = Signal(list)  # document ids
     reindex_documents = Signal(list)  # paths
     open_document = Signal(str)  # path
+    unlock_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,6 +64,19 @@ class LibraryPanel(QWidget):
             b.setAutoRaise(True)
             b.clicked.connect(signal.emit)
             row.addWidget(b)
+
+        # an encrypted library says so; a locked one (its passphrase not given) offers to unlock
+        self.locked_name = ""
+        self.lock_state = QLabel("")
+        self.lock_state.setObjectName("muted")
+        self.lock_state.setWordWrap(True)
+        self.unlock_button = QPushButton(self.tr("Unlock…"))
+        self.unlock_button.clicked.connect(self.unlock_requested.emit)
+        lock_row = QHBoxLayout()
+        lock_row.addWidget(self.lock_state, 1)
+        lock_row.addWidget(self.unlock_button)
+        self.lock_state.hide()
+        self.unlock_button.hide()
 
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels([self.tr("Document"), self.tr("Pages"), self.tr("Status")])
@@ -84,6 +100,7 @@ class LibraryPanel(QWidget):
         title.setObjectName("sectionTitle")
         layout.addWidget(title)
         layout.addLayout(row)
+        layout.addLayout(lock_row)
         self.folders = LinkedFoldersBox()
         layout.addWidget(self.folders)
         docs = QLabel(self.tr("Documents"))
@@ -99,51 +116,83 @@ class LibraryPanel(QWidget):
         self.combo.setCurrentText(current)
         self.combo.blockSignals(False)
 
+    def set_encrypted(self, encrypted: bool) -> None:
+        if self.locked_name:
+            return
+        self.lock_state.setText(self.tr("Encrypted: its folder holds no readable text."))
+        self.lock_state.setVisible(encrypted)
+
+    def set_locked(self, name: str) -> None:
+        """Show that `name` waits for its passphrase ('' once a library is open)."""
+        self.locked_name = name
+        self.lock_state.setText(
+            self.tr("“{name}” is encrypted and locked.").format(name=name) if name else ""
+        )
+        self.lock_state.setVisible(bool(name))
+        self.unlock_button.setVisible(bool(name))
+
     def set_documents(
         self,
         docs: list[dict[str, Any]],
         indexing: str = "",
+        parts: Sequence[dict[str, Any]] = (),
         pending: dict[int, int] | None = None,
     ) -> None:
-        """Show documents; `indexing` is the path being indexed right now, `pending` how many
-        chunks of each document still wait for their embeddings."""
+        """Show documents; `indexing` is the path being indexed right now. `parts` (an e-mail's
+        attachments, a mailbox's messages) show under the document they belong to. `pending`:
+        how many chunks of each document still wait for their embeddings (a file counts its
+        parts' too: it is searchable by meaning once all of it is)."""
         selected = {i.data(0, Qt.ItemDataRole.UserRole) for i in self.tree.selectedItems()}
-        pending = pending or {}
+        waiting = _with_parts(docs, parts, pending or {})
         self.tree.clear()
-        for d in docs:
-            status = "indexing" if d["path"] == indexing and d["status"] != "ready" else d["status"]
-            if status == "ready" and pending.get(d["id"]):
-                status = "keywords"
-            item = QTreeWidgetItem(
-                [
-                    d["title"] or Path(d["path"]).name,
-                    str(d["page_count"] or ""),
-                    self.tr(STATUS_TEXT[status]) if status in STATUS_TEXT else status,
-                ]
-            )
-            item.setData(0, Qt.ItemDataRole.UserRole, d["id"])
-            item.setData(0, Qt.ItemDataRole.UserRole + 1, d["path"])
-            tip = d["path"]
-            if d.get("error"):
-                tip += f"\n\n{d['error']}"
-                item.setToolTip(2, d["error"])
-            item.setToolTip(0, tip)
-            if status == "keywords":
-                item.setToolTip(
-                    2,
-                    self.tr(
-                        "Found by its words already; {n} of its {total} passages are still "
-                        "being read for their meaning."
-                    ).format(n=pending[d["id"]], total=d["chunk_count"]),
-                )
-            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
-            if status == "failed":
-                item.setForeground(2, Qt.GlobalColor.red)
-            elif d.get("error"):
-                item.setText(2, self.tr("ready (newer version failed)"))
-            self.tree.addTopLevelItem(item)
+        self.tree.setRootIsDecorated(bool(parts))
+        items: dict[int, QTreeWidgetItem] = {}
+        for d in [*docs, *parts]:
+            item = self._item(d, indexing, waiting.get(d["id"]))
+            items[d["id"]] = item
+            parent = items.get(d.get("parent_id") or -1)
+            if parent is not None:
+                parent.addChild(item)
+            else:
+                self.tree.addTopLevelItem(item)
             if d["id"] in selected:
                 item.setSelected(True)
+
+    def _item(
+        self, d: dict[str, Any], indexing: str, waiting: tuple[int, int] | None
+    ) -> QTreeWidgetItem:
+        status = "indexing" if d["path"] == indexing and d["status"] != "ready" else d["status"]
+        if status == "ready" and waiting:
+            status = "keywords"
+        item = QTreeWidgetItem(
+            [
+                d["title"] or part_name(d["path"]),
+                str(d["page_count"] or ""),
+                self.tr(STATUS_TEXT[status]) if status in STATUS_TEXT else status,
+            ]
+        )
+        item.setData(0, Qt.ItemDataRole.UserRole, d["id"])
+        # a part is opened and re-indexed as the file that holds it
+        item.setData(0, Qt.ItemDataRole.UserRole + 1, split_part(d["path"])[0])
+        tip = d["path"]
+        if d.get("error"):
+            tip += f"\n\n{d['error']}"
+            item.setToolTip(2, d["error"])
+        item.setToolTip(0, tip)
+        if status == "keywords" and waiting:
+            item.setToolTip(
+                2,
+                self.tr(
+                    "Found by its words already; {n} of its {total} passages are still "
+                    "being read for their meaning."
+                ).format(n=waiting[0], total=waiting[1]),
+            )
+        item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+        if status == "failed":
+            item.setForeground(2, Qt.GlobalColor.red)
+        elif d.get("error"):
+            item.setText(2, self.tr("ready (newer version failed)"))
+        return item
 
     def _menu(self, pos: Any) -> None:
         items = self.tree.selectedItems()
@@ -157,3 +206,21 @@ class LibraryPanel(QWidget):
         menu.addSeparator()
         menu.addAction(self.tr("Remove from library"), lambda: self.remove_documents.emit(ids))
         menu.exec(self.tree.viewport().mapToGlobal(pos))
+
+
+def _with_parts(
+    docs: Sequence[dict[str, Any]], parts: Sequence[dict[str, Any]], pending: dict[int, int]
+) -> dict[int, tuple[int, int]]:
+    """(chunks still without an embedding, all chunks) of each document that has some waiting;
+    a part counts in the file that holds it too (and in the message between them)."""
+    rows = {d["id"]: d for d in [*docs, *parts]}
+    left: dict[int, int] = {}
+    total: dict[int, int] = {}
+    for d in rows.values():
+        n, size = pending.get(d["id"], 0), int(d["chunk_count"] or 0)
+        up: dict[str, Any] | None = d
+        while up is not None:
+            left[up["id"]] = left.get(up["id"], 0) + n
+            total[up["id"]] = total.get(up["id"], 0) + size
+            up = rows.get(up.get("parent_id") or -1)
+    return {i: (n, total[i]) for i, n in left.items() if n}

@@ -2,9 +2,10 @@
 
 What it does is in its parts (mixins, one module each, all sharing the window's state and
 its "MainWindow" translation context): menus.py (menus, status bar, signal wiring),
-library_flow.py (libraries), ingest_flow.py (documents, indexing, linked folders),
-meaning_flow.py (embeddings after keywords, in the background),
-ask_flow.py (questions, answers, exports, chats) and dialogs.py (Settings, About, the guide)."""
+library_flow.py (libraries), encryption_flow.py (passphrases, encrypting libraries),
+ingest_flow.py (documents, indexing, linked folders), meaning_flow.py (embeddings after
+keywords, in the background), ask_flow.py (questions, answers, exports, chats) and dialogs.py
+(Settings, About, the guide)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from desktop_rag.gui.answer_export import AnswerExporter
 from desktop_rag.gui.ask_flow import AskFlowMixin, _AskState
 from desktop_rag.gui.chat_view import ChatList, ChatView
 from desktop_rag.gui.dialogs import DialogsMixin
+from desktop_rag.gui.encryption_flow import EncryptionFlowMixin
 from desktop_rag.gui.folder_sync import FolderSync
 from desktop_rag.gui.ingest_flow import IngestFlowMixin
 from desktop_rag.gui.library_flow import LibraryFlowMixin
@@ -34,6 +36,7 @@ from desktop_rag.gui.workers import Lane, Task
 class MainWindow(
     MenusMixin,
     LibraryFlowMixin,
+    EncryptionFlowMixin,
     IngestFlowMixin,
     MeaningFlowMixin,
     AskFlowMixin,
@@ -65,7 +68,7 @@ class MainWindow(
         self.library_panel = LibraryPanel()
         self.chat_list = ChatList()
         self.chat_view = ChatView()
-        self.viewer = SourceViewer(page_text=self._page_text)
+        self.viewer = SourceViewer(page_text=self._page_text, page_label=self._page_label)
         self.exporter = AnswerExporter(self)
         self.folder_sync = FolderSync(self.index_lane, self)
         left = QSplitter(Qt.Orientation.Vertical)
@@ -97,6 +100,10 @@ class MainWindow(
             return None
         row = self.view_store.page(document_id, page)
         return row["text"] if row else None
+
+    def _page_label(self, document_id: int, page: int) -> str:
+        row = self.view_store.page(document_id, page) if self.view_store is not None else None
+        return str(row.get("label") or "") if row else ""
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         kind = event.type()

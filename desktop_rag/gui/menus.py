@@ -60,6 +60,14 @@ class MenusMixin:
         self._action(
             m, translate("MainWindow", "&New library…"), self.new_library_dialog, "Ctrl+Shift+N"
         )
+        self.encrypt_action = self._action(
+            m, translate("MainWindow", "&Encrypt library…"), self.encrypt_library_dialog
+        )
+        self.decrypt_action = self._action(
+            m, translate("MainWindow", "&Decrypt library…"), self.decrypt_library_dialog
+        )
+        self.encrypt_action.setEnabled(False)
+        self.decrypt_action.setEnabled(False)
         self._action(m, translate("MainWindow", "&Settings…"), self.settings_dialog, "Ctrl+,")
         m.addSeparator()
         self._action(m, translate("MainWindow", "&Quit"), self.close, QKeySequence.StandardKey.Quit)
@@ -107,6 +115,7 @@ class MenusMixin:
         lp.new_library.connect(self.new_library_dialog)
         lp.rename_library.connect(self.rename_library_dialog)
         lp.delete_library.connect(self.delete_library_dialog)
+        lp.unlock_requested.connect(self.unlock_library)
         lp.remove_documents.connect(self.remove_documents)
         lp.reindex_documents.connect(lambda paths: self.ingest(paths, force=True))
         lp.open_document.connect(lambda p: QDesktopServices.openUrl(QUrl.fromLocalFile(p)))

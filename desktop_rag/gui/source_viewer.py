@@ -4,7 +4,6 @@ documents shown as text with the passage highlighted."""
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QRectF, Qt, QUrl, Signal
@@ -30,6 +29,8 @@ from PySide6.QtWidgets import (
 
 from desktop_rag.core.answers.highlight import CONTEXT_RGBA, FOCUS_RGBA, PAD_PIXELS, page_highlights
 from desktop_rag.core.documents.loaders import LAYOUT_SUFFIXES
+from desktop_rag.core.documents.parts import open_paged, part_name, split_part
+from desktop_rag.gui.chat_render import location_text
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +44,12 @@ class SourceViewer(QWidget):
 
     message = Signal(str)
 
-    def __init__(self, page_text: Any = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, page_text: Any = None, page_label: Any = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._page_text = page_text  # (document_id, page) -> text, for text documents
+        self._page_label = page_label  # (document_id, page) -> its location label ("slide 3")
         self.source: dict[str, Any] | None = None
         self.page_number = 1
         self.page_count = 0
@@ -103,7 +107,17 @@ class SourceViewer(QWidget):
 
     def _title_text(self) -> str:
         title = (self.source or {}).get("title", "")
-        return self.tr("{title} — p. {n}").format(title=title, n=self.page_number)
+        return self.tr("{title} — {where}").format(title=title, where=self._where())
+
+    def _where(self) -> str:
+        """The shown page's place: "p. 4", or its label ("slide 3", a sheet's rows)."""
+        source = self.source or {}
+        label = ""
+        if self.page_number == int(source.get("page", 0)):
+            label = str(source.get("location") or "")
+        elif self._page_label is not None and "document_id" in source:
+            label = self._page_label(source["document_id"], self.page_number) or ""
+        return location_text(self.page_number, label)
 
     def _button(self, text: str, tip: str, slot: Any) -> QToolButton:
         b = QToolButton()
@@ -134,15 +148,13 @@ class SourceViewer(QWidget):
         if self._doc is not None and self._doc_path == path:
             return True
         self.close_document()
-        import pymupdf
-
         try:
-            doc = pymupdf.open(path)
+            doc = open_paged(path)  # a file, or an attachment read again from its e-mail
             if doc.needs_pass:
                 doc.close()
                 raise RuntimeError("the file is protected by a password")
         except Exception as exc:
-            name = Path(path).name
+            name = part_name(path)
             self.message.emit(self.tr("Cannot open {name}: {reason}").format(name=name, reason=exc))
             self.placeholder.setText(
                 self.tr(
@@ -280,16 +292,15 @@ class SourceViewer(QWidget):
         self._update_controls()
 
     def open_external(self) -> None:
+        """The file in the system's viewer (an attachment's e-mail, in the mail program)."""
         if self.source:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(self.source["path"]))
+            QDesktopServices.openUrl(QUrl.fromLocalFile(split_part(self.source["path"])[0]))
 
     def _update_controls(self) -> None:
         has = self.source is not None
         layout = self._doc is not None
         self.page_label.setText(
-            f"{self.page_number} / {self.page_count}"
-            if layout
-            else (self.tr("p. {n}").format(n=self.page_number) if has else "")
+            f"{self.page_number} / {self.page_count}" if layout else (self._where() if has else "")
         )
         for b in (self.prev_btn, self.next_btn, self.open_btn):
             b.setEnabled(has)

@@ -54,6 +54,18 @@
 <context>
     <name>ChatRender</name>
     <message>
+        <source>slide {n}</source>
+        <translation>슬라이드 {n}</translation>
+    </message>
+    <message>
+        <source>sheet ‘{sheet}’, row {row}</source>
+        <translation>‘{sheet}’ 시트 {row}행</translation>
+    </message>
+    <message>
+        <source>sheet ‘{sheet}’, rows {first}–{last}</source>
+        <translation>‘{sheet}’ 시트 {first}–{last}행</translation>
+    </message>
+    <message>
         <source>p. {n}</source>
         <translation>{n}쪽</translation>
     </message>
@@ -215,6 +227,10 @@
         <translation>서재 삭제…</translation>
     </message>
     <message>
+        <source>Unlock…</source>
+        <translation>잠금 해제…</translation>
+    </message>
+    <message>
         <source>Document</source>
         <translation>문서</translation>
     </message>
@@ -237,6 +253,14 @@
     <message>
         <source>Found by its words already; {n} of its {total} passages are still being read for their meaning.</source>
         <translation>이미 단어로 찾을 수 있습니다. 구절 {total}개 중 {n}개는 아직 의미를 색인하는 중입니다.</translation>
+    </message>
+    <message>
+        <source>Encrypted: its folder holds no readable text.</source>
+        <translation>암호화됨: 서재 폴더에 읽을 수 있는 글이 없습니다.</translation>
+    </message>
+    <message>
+        <source>“{name}” is encrypted and locked.</source>
+        <translation>“{name}”은(는) 암호화되어 잠겨 있습니다.</translation>
     </message>
     <message>
         <source>ready (newer version failed)</source>
@@ -345,6 +369,14 @@
         <translation>새 서재(&amp;N)…</translation>
     </message>
     <message>
+        <source>&amp;Encrypt library…</source>
+        <translation>서재 암호화(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>&amp;Decrypt library…</source>
+        <translation>서재 암호화 해제(&amp;D)…</translation>
+    </message>
+    <message>
         <source>&amp;Settings…</source>
         <translation>설정(&amp;S)…</translation>
     </message>
@@ -421,12 +453,8 @@
         <translation>“{library}”은(는) 영어만 이해하는 all-MiniLM-L6-v2로 만들어졌습니다. 한국어 질문은 같은 낱말이 들어 있는 구절만 찾습니다. {model}(약 100개 언어)로 다시 임베딩할까요? 모든 문서를 다시 읽으므로 시간이 걸립니다. 취소되거나 실패하면 라이브러리는 그대로 남습니다.</translation>
     </message>
     <message>
-        <source>New library</source>
-        <translation>새 서재</translation>
-    </message>
-    <message>
-        <source>Name of the new library:</source>
-        <translation>새 서재 이름:</translation>
+        <source>A library named “{name}” already exists.</source>
+        <translation>“{name}”(이)라는 서재가 이미 있습니다.</translation>
     </message>
     <message>
         <source>Rename library</source>
@@ -704,6 +732,50 @@
         <source>Searchable by keywords · meaning in progress…</source>
         <translation>단어로 검색 가능 · 의미 색인 중…</translation>
     </message>
+    <message>
+        <source>That passphrase does not open “{name}”. Type it again:</source>
+        <translation>그 암호 문구로는 “{name}”을(를) 열 수 없습니다. 다시 입력하세요:</translation>
+    </message>
+    <message>
+        <source>“{name}” is encrypted. Type its passphrase:</source>
+        <translation>“{name}”은(는) 암호화되어 있습니다. 암호 문구를 입력하세요:</translation>
+    </message>
+    <message>
+        <source>Open encrypted library</source>
+        <translation>암호화된 서재 열기</translation>
+    </message>
+    <message>
+        <source>“{name}” stays locked.</source>
+        <translation>“{name}”은(는) 잠긴 채로 있습니다.</translation>
+    </message>
+    <message>
+        <source>“{name}” is locked: choose Unlock… and type its passphrase.</source>
+        <translation>“{name}”은(는) 잠겨 있습니다. 잠금 해제…를 누르고 암호 문구를 입력하세요.</translation>
+    </message>
+    <message>
+        <source>Encrypt library</source>
+        <translation>서재 암호화</translation>
+    </message>
+    <message>
+        <source>Choose a passphrase for “{name}”. You type it once each time desktop-rag starts. If encrypting is interrupted, the library stays as it is.</source>
+        <translation>“{name}”에 쓸 암호 문구를 정하세요. desktop-rag를 시작할 때마다 한 번 입력합니다. 암호화가 중간에 멈추면 서재는 그대로 남습니다.</translation>
+    </message>
+    <message>
+        <source>Decrypt library</source>
+        <translation>서재 암호화 해제</translation>
+    </message>
+    <message>
+        <source>Store “{name}” unencrypted? Anyone who can read this computer&apos;s disk could then read its passages and chats. Type its passphrase to confirm:</source>
+        <translation>“{name}”을(를) 암호화하지 않고 저장할까요? 그러면 이 컴퓨터의 디스크를 읽을 수 있는 사람은 누구나 구절과 대화를 읽을 수 있습니다. 확인하려면 암호 문구를 입력하세요:</translation>
+    </message>
+    <message>
+        <source>Encrypting “{name}”…</source>
+        <translation>“{name}” 암호화 중…</translation>
+    </message>
+    <message>
+        <source>Decrypting “{name}”…</source>
+        <translation>“{name}” 암호화 해제 중…</translation>
+    </message>
 </context>
 <context>
     <name>Messages</name>
@@ -714,6 +786,41 @@
     <message>
         <source>This is a bug. Details are in the log: {path}</source>
         <translation>프로그램 오류입니다. 자세한 내용은 로그에 있습니다: {path}</translation>
+    </message>
+</context>
+<context>
+    <name>PassphraseDialog</name>
+    <message>
+        <source>Passphrase:</source>
+        <translation>암호 문구:</translation>
+    </message>
+    <message>
+        <source>Type it again:</source>
+        <translation>한 번 더 입력:</translation>
+    </message>
+    <message>
+        <source>At least {n} characters.</source>
+        <translation>{n}자 이상이어야 합니다.</translation>
+    </message>
+    <message>
+        <source>The two passphrases differ.</source>
+        <translation>두 암호 문구가 다릅니다.</translation>
+    </message>
+    <message>
+        <source>Passages, chats and the index are stored encrypted. There is no way to recover a forgotten passphrase: the library would have to be built again from your files.</source>
+        <translation>구절, 대화, 색인이 암호화되어 저장됩니다. 잊어버린 암호 문구는 되찾을 방법이 없으며, 그러면 파일에서 서재를 다시 만들어야 합니다.</translation>
+    </message>
+    <message>
+        <source>New library</source>
+        <translation>새 서재</translation>
+    </message>
+    <message>
+        <source>Name:</source>
+        <translation>이름:</translation>
+    </message>
+    <message>
+        <source>Encrypt this library with a passphrase</source>
+        <translation>이 서재를 암호 문구로 암호화</translation>
     </message>
 </context>
 <context>
@@ -842,8 +949,8 @@
         <translation>[1] 같은 인용을 누르면 여기에 해당 구절이 보입니다.</translation>
     </message>
     <message>
-        <source>{title} — p. {n}</source>
-        <translation>{title} — {n}쪽</translation>
+        <source>{title} — {where}</source>
+        <translation>{title} — {where}</translation>
     </message>
     <message>
         <source>Cannot open {name}: {reason}</source>
@@ -852,10 +959,6 @@
     <message>
         <source>The file {name} cannot be shown ({reason}). It may have been moved or deleted; the indexed text is still searchable.</source>
         <translation>{name} 파일을 보여 줄 수 없습니다 ({reason}). 옮겨졌거나 지워졌을 수 있습니다. 색인된 내용은 여전히 검색됩니다.</translation>
-    </message>
-    <message>
-        <source>p. {n}</source>
-        <translation>{n}쪽</translation>
     </message>
 </context>
 </TS>

@@ -40,7 +40,8 @@ def cited_numbers(text: str, n_sources: int) -> list[int]:
     return seen
 
 
-_WORD = re.compile(r"\d+|[^\W\d_]+", re.UNICODE)  # "1598년에" is a number and a word
+# "1598년에" is a number and a word; "xelatex이나" a Latin word and a Korean particle
+_WORD = re.compile(r"\d+|[A-Za-z\u00c0-\u024f]+|[^\W\d_A-Za-z\u00c0-\u024f]+", re.UNICODE)
 _HANGUL = re.compile(r"^[\uac00-\ud7af]+$")
 _COMPOUND = re.compile(r"\b[^\W\d_]+(?:-[^\W\d_]+)+\b")
 # Particles and endings glued to Korean words: "노아입니다" is the word "노아" as an answer.
@@ -117,6 +118,63 @@ _KO_ENDINGS = sorted(
 )
 
 
+_PARTICLES = frozenset(_KO_ENDINGS)
+# English words that carry no fact of their own, beside the keyword index's stop words.
+_FILLER = frozenset(
+    [
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "while",
+        "whereas",
+        "does",
+        "do",
+        "did",
+        "done",
+        "was",
+        "were",
+        "has",
+        "have",
+        "had",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "may",
+        "might",
+        "must",
+        "also",
+        "its",
+        "his",
+        "her",
+        "from",
+        "than",
+        "so",
+        "each",
+        "both",
+        "between",
+        "about",
+        "because",
+        "only",
+        "used",
+        "use",
+        "uses",
+        "using",
+        "called",
+        "very",
+        "more",
+        "most",
+    ]
+)
+
+
 def _korean_stem(word: str) -> str:
     for shortest in (1, 2):  # a particle after an ending ("것이었다"); keep two syllables then
         for ending in _KO_ENDINGS:
@@ -135,10 +193,11 @@ def _terms(text: str) -> set[str]:
     out = set()
     text = unicodedata.normalize("NFKC", _CITE.sub(" ", text)).lower()
     for word in _WORD.findall(text):
-        if word.isdigit() or word in textnorm.STOPWORDS:
+        if word.isdigit() or word in textnorm.STOPWORDS or word in _FILLER:
             continue
         if _HANGUL.match(word):
-            out.add("ko:" + _korean_stem(word))
+            if word not in _PARTICLES:  # glued to a Latin word or a number: "LaTeX은"
+                out.add("ko:" + _korean_stem(word))
         elif textnorm.script_of(word) == "cjk":
             out.update(textnorm.fts_text(word).split())
         elif len(word) >= 2:
@@ -175,19 +234,44 @@ def support(sentence: str, source: str) -> float:
     return len(_found(terms, source)) / len(terms)
 
 
+def new_numbers_of(sentence: str, question: str) -> set[str]:
+    """The numbers `sentence` states that the question does not."""
+    return _numbers(sentence) - _numbers(question)
+
+
+def numbers_in(text: str) -> set[str]:
+    """The numbers `text` states, thousands separators dropped."""
+    return _numbers(text)
+
+
+def adds_only_numbers(sentence: str, question: str) -> bool:
+    """All `sentence` adds to the question is figures ("36% [5]", "Gorder took 40")."""
+    asked = _terms(question)
+    return not any(not _asked(t, asked) for t in _terms(sentence))
+
+
 def news_support(sentence: str, question: str, source: str) -> float:
     """The share of what the sentence adds to the question (its terms the question lacks) that
     `source` states; 0 when it adds nothing, or states a number the source lacks. An answer
     whose new words stand in no source was made up, however much of the question it repeats."""
-    if not _numbers_ok(sentence, source):
+    new_numbers = new_numbers_of(sentence, question)
+    if new_numbers - _numbers(source):  # the question's own numbers are no invention
         return 0.0
     asked = _terms(question)
-    new = {t for t in _terms(sentence) if t not in asked}
-    new_numbers = _numbers(sentence) - _numbers(question)
+    new = {t for t in _terms(sentence) if not _asked(t, asked)}
     if not new and not new_numbers:
         return 0.0
     # the numbers are all in the source (checked above)
     return (len(_found(new, source)) + len(new_numbers)) / (len(new) + len(new_numbers))
+
+
+def _asked(term: str, asked: set[str]) -> bool:
+    """The question has the term, or a form of it ("read" for "reading")."""
+    if term in asked:
+        return True
+    return len(term) >= 4 and any(
+        len(q) >= 4 and (q.startswith(term) or term.startswith(q)) for q in asked
+    )
 
 
 def question_coverage(question: str, source: str) -> float:

@@ -185,7 +185,7 @@ def to_markdown(exchanges: Sequence[Exchange], info: ExportInfo) -> str:
         lines += ["", f"{mid if several else top} Answer", ""]
         lines.append(_md(_answer_text(answer)) or "*(no answer)*")
         for q in shown_quotes(answer):
-            lines += ["", f"> “{_md(q['text'])}” \\[{q['number']}\\], page {q['page']}"]
+            lines += ["", f"> “{_md(q['text'])}” \\[{q['number']}\\], {_md(_where(q))}"]
         if answer.get("status") == "cancelled":
             lines += ["", "*The answer was stopped before it was complete.*"]
         if answer.get("note"):
@@ -199,7 +199,7 @@ def to_markdown(exchanges: Sequence[Exchange], info: ExportInfo) -> str:
             )
             lines += [
                 "",
-                f"{low} \\[{s['number']}\\] {_md(s['title'])}, page {s['page']}",
+                f"{low} \\[{s['number']}\\] {_md(s['title'])}, {_md(_where(s))}",
                 "",
                 f"File: `{str(s['path']).replace('`', '')}`",
                 "",
@@ -227,6 +227,11 @@ def _quote_html(source: Mapping[str, Any]) -> str:
     return " ".join(
         f'<span class="{"focus" if focus else rest}">{_h(text)}</span>' for text, focus in parts
     )
+
+
+def _where(item: Mapping[str, Any]) -> str:
+    """Where a source or quote is: "page 4", or its location ("slide 3")."""
+    return str(item.get("location") or f"page {int(item['page'])}")
 
 
 def _page_image(source: Mapping[str, Any]) -> tuple[bytes | None, str]:
@@ -270,8 +275,7 @@ def to_pdf(
         body.append(f"<p>{_h(_answer_text(answer)) or '<i>(no answer)</i>'}</p>")
         for q in shown_quotes(answer):
             body.append(
-                f"<blockquote>“{_h(q['text'])}” [{int(q['number'])}], page {int(q['page'])}"
-                "</blockquote>"
+                f"<blockquote>“{_h(q['text'])}” [{int(q['number'])}], {_h(_where(q))}</blockquote>"
             )
         if answer.get("status") == "cancelled":
             body.append('<p class="note">The answer was stopped before it was complete.</p>')
@@ -283,7 +287,7 @@ def to_pdf(
         for s in sources:
             cancel.raise_if_cancelled()
             body += [
-                f"<{low}>[{s['number']}] {_h(s['title'])}, page {int(s['page'])}</{low}>",
+                f"<{low}>[{s['number']}] {_h(s['title'])}, {_h(_where(s))}</{low}>",
                 f'<p class="file">{_h(s["path"])}</p>',
                 f"<blockquote>{_quote_html(s)}</blockquote>",
             ]
@@ -293,7 +297,7 @@ def to_pdf(
                 archive.add(png, name)
                 label = f"Question {i}, source [{s['number']}]" if several else f"[{s['number']}]"
                 exhibits += [
-                    f'<h3 class="exhibit">{label} {_h(s["title"])}, page {int(s["page"])}</h3>',
+                    f'<h3 class="exhibit">{label} {_h(s["title"])}, {_h(_where(s))}</h3>',
                     f'<p class="file">{_h(s["path"])}</p>',
                     f'<p><img src="{name}" width="{IMAGE_WIDTH_PT}"/></p>',
                 ]

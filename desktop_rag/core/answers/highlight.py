@@ -61,8 +61,10 @@ def render_highlighted_page(
     import numpy as np
     import pymupdf
 
+    from desktop_rag.core.documents.parts import open_paged
+
     scale = dpi / 72.0
-    with pymupdf.open(path) as doc:
+    with open_paged(path) as doc:  # a file, or an attachment inside one
         if doc.needs_pass:
             raise PermissionError("the file is protected by a password")
         page = doc.load_page(number - 1)

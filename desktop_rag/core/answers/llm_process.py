@@ -100,9 +100,19 @@ class _FirstTokenGate:
         return logits
 
 
+LOOP_CHARS = 60
+
+
+def _looping(text: str) -> bool:
+    """The reply has begun to say again what it already said (a small model's loop)."""
+    tail = text[-LOOP_CHARS:]
+    return len(text) >= 2 * LOOP_CHARS and tail in text[:-LOOP_CHARS]
+
+
 def _chat(llm: Any, conn: Any, abort: Any, messages: list[dict[str, str]], opts: dict) -> None:
     finish = "stop"
     tokens = 0
+    said: list[str] = []
     t0 = time.monotonic()
     first = 0.0
     opts = dict(opts)
@@ -127,6 +137,10 @@ def _chat(llm: Any, conn: Any, abort: Any, messages: list[dict[str, str]], opts:
                 tokens += 1
                 conn.send(("text", piece))
                 checkpoint("answer-token")
+                said.append(piece)
+                if _looping("".join(said)):
+                    finish = "repeat"
+                    break
             if choice.get("finish_reason"):
                 finish = choice["finish_reason"]
     except (RuntimeError, ValueError) as exc:

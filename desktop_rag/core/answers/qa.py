@@ -11,15 +11,18 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Protocol
 
 from desktop_rag.core import textnorm
+from desktop_rag.core.answers import citations
 from desktop_rag.core.answers.citations import (
     SentenceSupport,
     attribute,
     cited_numbers,
     news_support,
+    question_coverage,
     support,
 )
 from desktop_rag.core.answers.generation import Generator
 from desktop_rag.core.documents import sentences
+from desktop_rag.core.documents.locations import describe
 from desktop_rag.core.errors import Cancelled, UserError
 from desktop_rag.core.search.embedding import EmbeddingModel, embedder_for
 from desktop_rag.core.search.retrieval import Hit, vector_weight_for
@@ -36,15 +39,15 @@ log = logging.getLogger(__name__)
 # turns an unsupported answer or the model's NOT FOUND into "not found" (see `finish`).
 SYSTEM_PROMPTS = {
     "en": (
-        "You answer questions using only the numbered sources the user gives you. Answer in "
-        "one short sentence, in the sources' own words, and end it with the number of the "
-        "source you used in brackets, like [1]. If the sources do not say it, reply only: "
-        "NOT FOUND"
+        "You answer questions using only the numbered sources the user gives you. Answer "
+        "every part of the question in one or two short sentences, in the sources' own words, "
+        "and end each sentence with the number of the source it comes from in brackets, like "
+        "[1]. If the sources do not say it, reply only: NOT FOUND"
     ),
     "ko": (
         "사용자가 준 번호 붙은 자료만 보고 질문에 답하세요. 자료에 쓰인 말을 그대로 써서 한국어로 "
-        "한 문장으로 짧게 답하고, 문장 끝에 참고한 자료 번호를 [1]처럼 붙이세요. 자료에 답이 "
-        "없으면 NOT FOUND 라고만 쓰세요."
+        "질문의 모든 부분에 한두 문장으로 짧게 답하고, 각 문장 끝에 참고한 자료 번호를 [1]처럼 "
+        "붙이세요. 자료에 답이 없으면 NOT FOUND 라고만 쓰세요."
     ),
 }
 PROMPT_WORDS = {
@@ -67,22 +70,42 @@ _EXAMPLE_SOURCES = {
 _EXAMPLES = {
     "en": [
         ("How much does a fishing permit for a week cost?", "A week's permit costs 40 euros [2]."),
+        (
+            "When does the harbour office open on weekdays, and where are permits sold?",
+            "The harbour office opens at 8 a.m. on weekdays [1], and permits are sold at the "
+            "harbour office [2].",
+        ),
         ("When does the harbour office open on Sundays?", "NOT FOUND"),
     ],
     "ko": [
         ("일주일 낚시 허가증은 얼마인가요?", "일주일 허가증은 40유로입니다 [2]."),
+        (
+            "항구 사무소는 평일 몇 시에 문을 열고, 허가증은 어디서 파나요?",
+            "항구 사무소는 평일 오전 8시에 문을 열고 [1], 허가증은 항구 사무소에서 팝니다 [2].",
+        ),
         ("항구 사무소는 일요일에 몇 시에 문을 여나요?", "NOT FOUND"),
     ],
 }
-# The model's own ways of saying the sources do not hold the answer.
+# The model's own ways of saying the sources do not hold the answer: its marker anywhere, or
+# a sentence that opens its reply by saying so. ("A cache miss is when data is not found in the
+# cache" is an answer, not a refusal.)
+_MARKER_TEXT = re.compile(r"\bNOT[\s_]*FOUND\b")
 _REFUSAL = re.compile(
-    r"\bNOT[\s_]*FOUND\b|"
-    r"\b(?:sources?|documents?|text|passages?)\s+(?:do(?:es)?\s+not|don't|doesn't)\s+"
-    r"(?:contain|mention|provide|say|include|specify|state)|"
-    r"\bno (?:information|mention)\b|\bnot (?:mentioned|provided|specified|stated)\b|"
+    r"^not[\s_]*found\b|^(?:(?:the|these|my)\s+)?(?:sources?|documents?|text|passages?|context)\s+(?:do(?:es)?\s+not|"
+    r"don't|doesn't)\s+(?:contain|mention|provide|say|include|specify|state)|"
+    r"^(?:there is\s+)?no (?:information|mention)\b|"
+    r"^(?:this|that|it) is not (?:mentioned|provided|specified|stated)\b|"
     r"찾을 수 없|나와 있지 않|언급되(?:어 있)?지 않|정보가 없|포함되어 있지 않",
     re.I,
 )
+
+
+def is_refusal(text: str) -> bool:
+    """The model's reply says the sources do not hold the answer."""
+    first = next(iter(sentences.units(text)), (0, len(text)))
+    return bool(_MARKER_TEXT.search(text) or _REFUSAL.search(text[first[0] : first[1]].strip()))
+
+
 NOT_FOUND = {
     "en": "I could not find this in your documents.",
     "ko": "문서에서 이 내용을 찾을 수 없습니다.",
@@ -119,6 +142,9 @@ REFUSAL_THRESHOLD = {"en": 0.5, "ko": 0.7}
 # An answer counts as found in the documents when at least this share of what it adds to the
 # question (its words the question lacks) stands in a source.
 MIN_GROUNDED = 0.5
+# An answer that is only a figure must come from a source holding this share of the question's
+# terms: a contents line "2.1 Tenets of Zero Trust 36" does not answer "what share of agencies".
+BARE_NUMBER_COVERAGE = 0.4
 # Models this small lose the fact in a long passage: they read each source's best sentences.
 SMALL_MODEL_BYTES = 1_500_000_000
 EVIDENCE_SENTENCES = 6  # sentences a small model reads, the best across the relevant hits
@@ -159,6 +185,7 @@ class Source:
     dense_score: float
     excerpt: str = ""  # what the model reads, when not the whole text
     focus: list[list[int]] = field(default_factory=list)  # [start, end) in the page text
+    location: str = ""  # said instead of "p. N" when set: "slide 3" (documents.locations)
 
     @classmethod
     def from_hit(cls, number: int, hit: Hit) -> Source:
@@ -176,11 +203,12 @@ class Source:
             hit.spans,
             hit.score,
             hit.dense_score,
+            location=hit.location,
         )
 
     def prompt_block(self) -> str:
         text = self.excerpt or " ".join(self.text.split())
-        return f"[{self.number}] {self.title}, p. {self.page}: {text}"
+        return f"[{self.number}] {self.title}, {describe(self.page, self.location)}: {text}"
 
 
 @dataclass
@@ -193,6 +221,7 @@ class Quote:
     page: int
     text: str
     focus: list[int]  # [start, end) in the page text: what the viewer highlights
+    location: str = ""
 
 
 @dataclass
@@ -340,12 +369,24 @@ def sentence_sources(judged: list[Judged], n: int, query: str = "") -> list[Sour
     for _, i, a, b in ranked:
         hit = judged[i].hit
         text = sentences.clean(hit.text[a:b])
-        if text.lower() in seen:
+        if text.lower() in seen or sentences.is_contents_line(text):
             continue
         seen.add(text.lower())
         lo, hi = _window(judged[i], a, b, kind)
+        # a neighbour the model reads already in another source is not read twice
+        edges = [(c, d) for c, d, _ in judged[i].sentences if lo <= c and d <= hi]
+        while edges[0][0] < a and sentences.clean(hit.text[slice(*edges[0])]).lower() in seen:
+            edges.pop(0)
+        while edges[-1][1] > b and sentences.clean(hit.text[slice(*edges[-1])]).lower() in seen:
+            edges.pop()
+        lo, hi = edges[0][0], edges[-1][1]
+        excerpt = sentences.without_references(sentences.clean(hit.text[lo:hi]))
+        if kind == "number" and sentences.is_row(text):
+            excerpt = _row_with_header(judged[i], a) or excerpt
+        if any(excerpt.lower() in o.excerpt.lower() for o in out):
+            continue  # read already, in a window of an overlapping chunk
         source = Source.from_hit(len(out) + 1, hit)
-        source.excerpt = sentences.without_references(sentences.clean(hit.text[lo:hi]))
+        source.excerpt = excerpt
         for c, d, _score in judged[i].sentences:
             if lo <= c and d <= hi:
                 seen.add(sentences.clean(hit.text[c:d]).lower())
@@ -361,6 +402,7 @@ _WHY_HOW = re.compile(
     r"advantages?|reasons?|purpose|kinds|types|steps)\b|왜|어떻게|차이|비교|이유|장점|단점|방법|과정",
     re.I,
 )
+_HOW_MUCH = re.compile(r"\bhow (?:many|much|long|large|big|high|old|far|fast)\b|몇|얼마", re.I)
 _NUMERIC = re.compile(
     r"\bhow (?:many|much|long|large|big|high|old)\b|\b(?:percent(?:age)?|number of|amount|"
     r"total|rate|ratio|score|size|price|cost|revenue|income|in what year|which year)\b|"
@@ -371,10 +413,19 @@ _ANAPHOR = re.compile(r"^(?:it|its|this|these|they|their|such|that|those|he|she|
                       r"이는|이것|그|이러한|그러나|또한|따라서)\b", re.I)  # fmt: skip
 
 
+_ASKING = re.compile(
+    r"\b(?:what|which|who|whom|whose|when|where|why|how)\b|" + "|".join(_KOREAN_QUESTION_WORDS),
+    re.I,
+)
+
+
 def question_kind(question: str) -> str:
     """What evidence the question needs: "explain" (why/how/compare: the passage around the
-    best sentence), "number" (table rows or figures), or "fact" (a sentence)."""
-    if _WHY_HOW.search(question):
+    best sentence), "number" (table rows or figures), or "fact" (a sentence). A question of
+    two parts ("What does LDG do, and which bin size was used?") reads the passage too."""
+    if _HOW_MUCH.search(question) and len(_ASKING.findall(question)) < 2:
+        return "number"
+    if _WHY_HOW.search(question) or len(_ASKING.findall(question)) >= 2:
         return "explain"
     if _NUMERIC.search(question):
         return "number"
@@ -403,6 +454,17 @@ def _window(judged: Judged, a: int, b: int, kind: str) -> tuple[int, int]:
     if hi > at and _heading_like(sentences.clean(text[slice(*units[hi])])):
         hi -= 1  # the heading of the next section belongs to what follows it
     return units[lo][0], units[hi][1]
+
+
+def _row_with_header(judged: Judged, a: int) -> str:
+    """The table row at `a` read against its table's column header, when the chunk holds it."""
+    text = judged.hit.text
+    units = [sentences.clean(text[c:d]) for c, d, _ in judged.sentences]
+    at = next((k for k, (c, _, _) in enumerate(judged.sentences) if c == a), None)
+    if at is None:
+        return ""
+    header = sentences.column_header(units, at)
+    return sentences.read_row(header, units[at]) if header else ""
 
 
 def _heading_like(unit: str) -> bool:
@@ -576,7 +638,8 @@ def answer(
     timings["first_token"] = gen.time_to_first_token
     timings["tokens_per_second"] = gen.tokens_per_second
     timings["tokens"] = float(gen.tokens)
-    result = finish(question, gen.text, sources, lang, cut=gen.finish_reason == "length")
+    cut = gen.finish_reason in ("length", "repeat")
+    result = finish(question, gen.text, sources, lang, cut=cut)
     if gen.refusal_probability is not None:
         result.checks["refusal_probability"] = round(gen.refusal_probability, 4)
     if gen.finish_reason == "cancelled" and result.status == "answered":
@@ -591,7 +654,7 @@ def finish(question: str, text: str, sources: list[Source], lang: str, cut: bool
     sentence a source backs carries its citation, and the sources' sentences that answer it
     are quoted. `cut`: the model ran out of tokens (its last, unfinished sentence is dropped)."""
     text = whole_answer(text, cut)
-    if not text or _REFUSAL.search(text):
+    if not text or is_refusal(text):
         return Answer(
             question, NOT_FOUND[lang], "not_found", sources,
             note="The passages below were the closest, but none of them answers this.",
@@ -599,9 +662,7 @@ def finish(question: str, text: str, sources: list[Source], lang: str, cut: bool
     evidence = [s.excerpt or s.text for s in sources]
     text, sentences = attribute(text, evidence)
     cited = cited_numbers(text, len(sources))
-    grounded = max(
-        (news_support(v.text, question, e) for v in sentences for e in evidence), default=0.0
-    )
+    grounded = max((_grounded(v.text, question, evidence) for v in sentences), default=0.0)
     checks = {"grounded": round(grounded, 3)}
     if grounded < MIN_GROUNDED:
         shown = " ".join(text.split())
@@ -619,7 +680,26 @@ def finish(question: str, text: str, sources: list[Source], lang: str, cut: bool
                   "treat it with care.")  # fmt: skip
 
 
+def _grounded(sentence: str, question: str, evidence: list[str]) -> float:
+    """How much of what `sentence` adds to the question the sources state. Words may come from
+    two sources ("input in Python 3, raw_input in Python 2"); a number must stand in one source
+    with the sentence's words, or any figure somewhere in the sources would do."""
+    if citations.new_numbers_of(sentence, question):
+        bare = citations.adds_only_numbers(sentence, question)
+        return max(
+            (
+                news_support(sentence, question, e)
+                for e in evidence
+                # a bare figure ("36% [5]") stands only in a source about the question
+                if not bare or question_coverage(question, e) >= BARE_NUMBER_COVERAGE
+            ),
+            default=0.0,
+        )
+    return news_support(sentence, question, "\n".join(evidence))
+
+
 _DANGLING_CITE = re.compile(r"\s*\[[\d,;\s–-]*$")
+_CITES = re.compile(r"\[\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\]")
 MAX_QUOTES = 3
 
 
@@ -627,6 +707,13 @@ def whole_answer(text: str, cut: bool = False) -> str:
     """The model's text without a citation left open at its end ("... encoder ["), and, when it
     was cut off, without its unfinished last sentence."""
     text = _DANGLING_CITE.sub("", text.strip()).rstrip()
+    said: set[str] = set()
+    for a, b in sentences.units(text):  # a small model's loop: keep what it said first
+        key = " ".join(_CITES.sub("", text[a:b]).split()).lower()
+        if key in said:
+            text, cut = text[:a].rstrip(), False
+            break
+        said.add(key)
     if cut:
         ends = list(re.finditer(r"[.!?。！？](?:\s*\[\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\])*", text))
         if ends and ends[-1].end() < len(text):
@@ -641,13 +728,15 @@ def _cite_at_end(text: str, number: int) -> str:
 
 
 def choose_quotes(text: str, question: str, sources: list[Source], cited: list[int]) -> list[Quote]:
-    """One to three whole sentences of the sources that state the answer `text`: the cited
-    sources' sentences scored by how much of the answer they hold (and of the question), best
-    first; another is added only when it holds a part of the answer the ones before lack."""
-    from desktop_rag.core.answers.citations import question_coverage
+    """One to three whole sentences of the cited sources that state the answer `text`: for each
+    of its sentences, the unit of the sources it cites that holds most of it (and of the
+    question), so a two-part answer is quoted for both parts. A unit that lacks a number the
+    sentence states never stands for it."""
+    from desktop_rag.core.answers.citations import sentence_spans
 
-    pool = [s for s in sources if s.number in cited] or sources[:1]
-    scored: list[tuple[float, Source, int, int]] = []
+    by_number = {s.number: s for s in sources}
+    pool = [by_number[n] for n in cited if n in by_number] or sources[:1]
+    units: list[tuple[Source, int, int, str, bool]] = []
     for source in pool:
         lo, hi = source.focus[0] if source.focus else (source.char_start, source.char_end)
         for a, b in sentences.units(source.text):
@@ -655,22 +744,36 @@ def choose_quotes(text: str, question: str, sources: list[Source], cited: list[i
             if len(unit.split()) < 3:
                 continue
             start, end = source.char_start + a, source.char_start + b
-            score = 0.6 * support(text, unit) + 0.4 * question_coverage(question, unit)
-            if start < hi and end > lo:
-                score += 0.1  # what the model read
-            scored.append((score, source, start, end))
-    scored.sort(key=lambda t: -t[0])
+            units.append((source, start, end, unit, start < hi and end > lo))
     out: list[Quote] = []
-    covered = ""
-    for score, source, start, end in scored:
-        if len(out) >= MAX_QUOTES or (out and score < 0.7 * scored[0][0]):
-            break
-        unit = source.text[start - source.char_start : end - source.char_start]
-        if out and support(text, covered + " " + unit) <= support(text, covered) + 1e-9:
-            continue  # adds nothing of the answer the quotes before lack
-        covered += " " + unit
+    for a, b in sentence_spans(text):
+        said = text[a:b]
+        own = set(cited_numbers(said, len(sources))) or set(cited)
+        best, best_score = None, 0.0
+        for cand in units:
+            held = support(said, cand[3])
+            if cand[0].number not in own or held <= 0:
+                continue
+            score = 0.6 * held + 0.4 * question_coverage(question, cand[3]) + 0.1 * cand[4]
+            if score > best_score:
+                best, best_score = cand, score
+        if best is None or any(q.focus == [best[1], best[2]] for q in out):
+            continue
+        source, start, end, words, _ = best
         out.append(Quote(source.number, source.title, source.path, source.page,
-                         sentences.clean(unit), [start, end]))  # fmt: skip
+                         sentences.clean(words), [start, end], source.location))  # fmt: skip
+        if len(out) >= MAX_QUOTES:
+            break
+    figures = citations.new_numbers_of(text, question)
+    units = [c for c in units if figures <= citations.numbers_in(c[3])]
+    if not out and units:  # no unit states a sentence whole: the one the model read for it
+
+        def fit(c: tuple[Source, int, int, str, bool]) -> float:
+            return 0.6 * support(text, c[3]) + 0.4 * question_coverage(question, c[3]) + c[4]
+
+        source, start, end, words, _ = max(units, key=fit)
+        out.append(Quote(source.number, source.title, source.path, source.page,
+                         sentences.clean(words), [start, end], source.location))  # fmt: skip
     return out
 
 
@@ -703,7 +806,8 @@ def _passages_text(sources: list[Source], reason: str) -> str:
     head = f"{reason} " if reason else ""
     lines = [f"{head}The most relevant passages:"]
     for s in sources:
-        lines.append(f"\n[{s.number}] {s.title}, p. {s.page}: {' '.join(s.text.split())[:400]}")
+        where = describe(s.page, s.location)
+        lines.append(f"\n[{s.number}] {s.title}, {where}: {' '.join(s.text.split())[:400]}")
     return "\n".join(lines)
 
 

@@ -8,7 +8,7 @@ import codecs
 import os
 import re
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +34,12 @@ LAYOUT_SUFFIXES = {
     ".html": "html",
     ".htm": "html",
     ".xhtml": "html",
+    # images: OCR reads them (a TIFF may hold many pages)
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".tif": "image",
+    ".tiff": "image",
 }
 TEXT_SUFFIXES = {
     ".txt": "txt",
@@ -44,8 +50,18 @@ TEXT_SUFFIXES = {
     ".csv": "txt",
     ".log": "txt",
 }
-DOCX_SUFFIXES = {".docx": "docx"}
-SUPPORTED_SUFFIXES = {**LAYOUT_SUFFIXES, **TEXT_SUFFIXES, **DOCX_SUFFIXES}
+# Office and OpenDocument files, read as text (see formats/)
+OFFICE_SUFFIXES = {
+    ".docx": "docx",
+    ".pptx": "pptx",
+    ".xlsx": "xlsx",
+    ".ods": "ods",
+    ".odt": "odt",
+    ".rtf": "rtf",
+}
+# E-mail: a message and its attachments, each a document; a mailbox holds many messages
+MAIL_SUFFIXES = {".eml": "eml", ".msg": "msg", ".mbox": "mbox"}
+SUPPORTED_SUFFIXES = {**LAYOUT_SUFFIXES, **TEXT_SUFFIXES, **OFFICE_SUFFIXES, **MAIL_SUFFIXES}
 
 TEXT_PAGE_CHARS = 3000  # a "page" of a plain-text file, for citations and the viewer
 
@@ -75,6 +91,9 @@ class ParsedPage:
     # footers stay in the page text shown, but out of the chunks
     body: tuple[int, int] | None = None
     headings: list[tuple[int, str]] = field(default_factory=list)  # (offset, heading)
+    # where the page is, for citations, when "p. N" says too little: "slide 3", "Sheet
+    # 'Budget', rows 12-30" (see locations)
+    label: str = ""
 
 
 @dataclass
@@ -83,6 +102,14 @@ class DocInfo:
     kind: str
     page_count: int
     repaired: bool = False  # the file was damaged; MuPDF rebuilt it and pages may be missing
+    # A file may hold several documents (an e-mail and its attachments, a mailbox's
+    # messages): the file's own comes first, `part` '', then each part with its name in the
+    # file ("report.pdf", "message-3/report.pdf") and the part it belongs to (`parent`).
+    part: str = ""
+    parent: str = ""
+    container: bool = False  # the file's own document may have no text (a mailbox)
+    size: int = 0  # of a part: its bytes and their sha256
+    sha256: str = ""
 
 
 def kind_of(path: Path) -> str | None:
@@ -90,11 +117,37 @@ def kind_of(path: Path) -> str | None:
     return SUPPORTED_SUFFIXES.get(path.suffix.lower())
 
 
-def open_pages(path: Path, password: str | None = None) -> tuple[DocInfo, Iterator[ParsedPage]]:
-    """Open a document: its info now, its pages lazily (a 5,000-page PDF never sits in memory)."""
+def open_pages(
+    path: Path, password: str | None = None, data: bytes | None = None
+) -> tuple[DocInfo, Iterator[ParsedPage]]:
+    """Open a document: its info now, its pages lazily (a 5,000-page PDF never sits in memory).
+    With `data`, the document is those bytes and `path` only names it (an attachment). Of a
+    file that holds several documents, the file's own (an e-mail without its attachments)."""
+    return next(open_documents(path, password, data))
+
+
+def open_documents(
+    path: Path, password: str | None = None, data: bytes | None = None
+) -> Iterator[tuple[DocInfo, Iterator[ParsedPage]]]:
+    """Every document in a file, the file's own first, then its parts (see DocInfo.part), each
+    with its pages to read before asking for the next. A part that cannot be read comes with
+    pages that raise its ParseError."""
     kind = kind_of(path)
     if kind is None:
         raise ParseError("unsupported", f"{path.name}: this file type is not supported.")
+    if data is None:
+        _check_readable(path)
+    elif not data:
+        raise ParseError("empty", f"{path.name}: the file is empty (0 bytes).")
+    if kind in MAIL_SUFFIXES.values():
+        from desktop_rag.core.documents.formats import mail
+
+        yield from mail.open_mail(path, kind, data)
+        return
+    yield _open_one(path, kind, password, data)
+
+
+def _check_readable(path: Path) -> None:
     try:
         size = path.stat().st_size
     except FileNotFoundError as exc:
@@ -107,20 +160,59 @@ def open_pages(path: Path, password: str | None = None) -> tuple[DocInfo, Iterat
         raise ParseError(
             "unreadable", f"{path.name}: permission denied.", "Check the file's permissions."
         )
+
+
+def _open_one(
+    path: Path, kind: str, password: str | None, data: bytes | None
+) -> tuple[DocInfo, Iterator[ParsedPage]]:
+    from desktop_rag.core.documents.formats import opendoc, sheets, slides
+
     if kind in LAYOUT_SUFFIXES.values():
-        return _open_layout(path, kind, password)
+        return _open_layout(path, kind, password, data)
     if kind == "docx":
-        return _open_docx(path)
-    return _open_text(path, kind)
+        return _open_docx(path, password, data)
+    if kind == "pptx":
+        return slides.open_pptx(path, password, data)
+    if kind == "xlsx":
+        return sheets.open_xlsx(path, password, data)
+    if kind == "ods":
+        return sheets.open_ods(path, data)
+    if kind == "odt":
+        return opendoc.open_odt(path, data)
+    if kind == "rtf":
+        return opendoc.open_rtf(path, data)
+    return _open_text(path, kind, data)
+
+
+def read_bytes(path: Path, data: bytes | None) -> bytes:
+    """The document's bytes: `data` when given, else the file's."""
+    if data is not None:
+        return data
+    try:
+        return path.read_bytes()
+    except PermissionError as exc:
+        raise ParseError("unreadable", f"{path.name}: permission denied.") from exc
+    except FileNotFoundError as exc:
+        raise ParseError("missing", f"{path.name}: the file no longer exists.") from exc
 
 
 # --- laid-out documents (PyMuPDF) --------------------------------------------------------
 
 
-_GENERIC_TITLES = {"document", "untitled", "title", "none", "null", "unknown", "slide 1"}
+_GENERIC_TITLES = {
+    "document",
+    "untitled",
+    "title",
+    "none",
+    "null",
+    "unknown",
+    "slide 1",
+    "powerpoint presentation",
+    "presentation",
+}
 
 
-def _clean_title(meta_title: str | None, path: Path, first_heading: str = "") -> str:
+def clean_title(meta_title: str | None, path: Path, first_heading: str = "") -> str:
     """The metadata title when it names something; else the first page's heading; else the
     file name. Producers fill the title with file names, "Document" or filing numbers."""
     t = " ".join((meta_title or "").split())
@@ -128,21 +220,26 @@ def _clean_title(meta_title: str | None, path: Path, first_heading: str = "") ->
         len(re.findall(r"[^\W\d_]", t)) < 3
         or t.lower() in _GENERIC_TITLES
         or t.lower().startswith(("microsoft word", "untitled"))
-        or re.search(r"\.(docx?|pdf|tex|dvi|indd|qxd)$", t, re.I)
+        or re.search(r"\.(docx?|pptx?|xlsx?|odt|ods|rtf|pdf|tex|dvi|indd|qxd)$", t, re.I)
     ):
         return first_heading[:200] or path.stem
     return t
 
 
 def _open_layout(
-    path: Path, kind: str, password: str | None
+    path: Path, kind: str, password: str | None, data: bytes | None = None
 ) -> tuple[DocInfo, Iterator[ParsedPage]]:
     import pymupdf
 
     try:
-        doc = pymupdf.open(path, filetype=kind if kind in ("html", "svg", "cbz") else None)
+        if data is not None:
+            doc = pymupdf.open(stream=data, filetype=path.suffix.lstrip(".").lower() or kind)
+        else:
+            doc = pymupdf.open(path, filetype=kind if kind in ("html", "svg", "cbz") else None)
+        if kind == "image":  # as a PDF of its pictures, which OCR reads like a scan's
+            doc = pymupdf.open("pdf", doc.convert_to_pdf())
     except Exception as exc:  # MuPDF raises its own types for broken files
-        raise _unreadable(path, kind, exc) from exc
+        raise _unreadable(path, kind, exc, data) from exc
     if doc.needs_pass:
         if not password:
             raise ParseError(
@@ -160,7 +257,7 @@ def _open_layout(
         raise ParseError("corrupt", f"{path.name}: the file is damaged ({_short(exc)}).") from exc
     if count == 0:
         raise ParseError("corrupt", f"{path.name}: the document has no pages.")
-    title = _clean_title((doc.metadata or {}).get("title"), path, _first_page_heading(doc))
+    title = clean_title((doc.metadata or {}).get("title"), path, _first_page_heading(doc))
     repaired = bool(getattr(doc, "is_repaired", False))
     info = DocInfo(title=title, kind=kind, page_count=count, repaired=repaired)
     return info, _layout_pages(doc, path)
@@ -175,12 +272,21 @@ def _first_page_heading(doc) -> str:
         return ""
 
 
-def _unreadable(path: Path, kind: str, exc: Exception) -> ParseError:
+def _unreadable(path: Path, kind: str, exc: Exception, data: bytes | None = None) -> ParseError:
     """Say whether a file MuPDF cannot open is damaged or not that format at all."""
+    if kind == "image":
+        return ParseError(
+            "corrupt",
+            f"{path.name}: the image is damaged (truncated or corrupted) or not really a "
+            f"{path.suffix.lstrip('.').upper()} file ({_short(exc)}).",
+        )
     if kind == "pdf":
         try:
-            with open(path, "rb") as f:
-                head = f.read(1024)
+            if data is not None:
+                head = data[:1024]
+            else:
+                with open(path, "rb") as f:
+                    head = f.read(1024)
         except OSError:
             head = b"%PDF"
         if b"%PDF" not in head:
@@ -205,7 +311,54 @@ def page_words(page) -> list:
     import pymupdf
 
     flags = pymupdf.TEXTFLAGS_WORDS & ~pymupdf.TEXT_PRESERVE_LIGATURES
-    return list(page.get_text("words", sort=False, flags=flags))
+    words = list(page.get_text("words", sort=False, flags=flags))
+    if any(_RUN_ON.search(w[4]) for w in words):
+        words = _words_by_gaps(page, flags)
+    return _without_vertical_lines(words)
+
+
+def _without_vertical_lines(words: list) -> list:
+    """The words, less the lines set upright in a margin ("arXiv:2005.11401v4 [cs.CL]", "This
+    publication is available free of charge from ..."): read in the page's reading order they
+    would cut into the sentences beside them."""
+    upright: dict[tuple[int, int], list[int]] = {}
+    for w in words:
+        if len(w[4]) >= 3:
+            counts = upright.setdefault((w[5], w[6]), [0, 0])
+            counts[0] += (w[3] - w[1]) > 1.3 * (w[2] - w[0])
+            counts[1] += 1
+    dropped = {key for key, (up, n) in upright.items() if up and 2 * up >= n}
+    return [w for w in words if (w[5], w[6]) not in dropped] if dropped else words
+
+
+# A "word" no language writes: Korean PDFs made by XeLaTeX (and some other tools) space their
+# words by moving the pen instead of writing a space, and MuPDF then reads a whole line as one.
+_RUN_ON = re.compile(r"[\uac00-\ud7a3]{10,}|[^\W\d_]{40,}")
+WORD_GAP_EM = 0.15  # a gap this wide (in font sizes) between two glyphs is a space
+
+
+def _words_by_gaps(page, flags: int) -> list:
+    """The page's words as MuPDF's "words" gives them, also cut where the pen moved a space's
+    width between two glyphs without writing one."""
+    out: list = []
+    raw = page.get_text("rawdict", sort=False, flags=flags)
+    for b, block in enumerate(raw["blocks"]):
+        for n, line in enumerate(block.get("lines", ())):
+            words: list[list] = [[]]
+            for span in line["spans"]:
+                gap = WORD_GAP_EM * float(span["size"])
+                for ch in span["chars"]:
+                    if ch["c"].isspace():
+                        words.append([])
+                        continue
+                    if words[-1] and ch["bbox"][0] - words[-1][-1]["bbox"][2] > gap:
+                        words.append([])
+                    words[-1].append(ch)
+            for count, word in enumerate(w for w in words if w):
+                x0, y0 = min(c["bbox"][0] for c in word), min(c["bbox"][1] for c in word)
+                x1, y1 = max(c["bbox"][2] for c in word), max(c["bbox"][3] for c in word)
+                out.append((x0, y0, x1, y1, "".join(c["c"] for c in word), b, n, count))
+    return out
 
 
 def _layout_pages(doc, path: Path) -> Iterator[ParsedPage]:
@@ -378,11 +531,10 @@ def paginate_text(text: str, page_chars: int = TEXT_PAGE_CHARS) -> list[str]:
     return pages
 
 
-def _open_text(path: Path, kind: str) -> tuple[DocInfo, Iterator[ParsedPage]]:
-    try:
-        data = path.read_bytes()
-    except PermissionError as exc:
-        raise ParseError("unreadable", f"{path.name}: permission denied.") from exc
+def _open_text(
+    path: Path, kind: str, raw: bytes | None = None
+) -> tuple[DocInfo, Iterator[ParsedPage]]:
+    data = read_bytes(path, raw)
     if b"\x00" in data[:4096] and not (
         data[:2] in (b"\xff\xfe", b"\xfe\xff") or _looks_utf16(data)
     ):
@@ -400,6 +552,24 @@ def _open_text(path: Path, kind: str) -> tuple[DocInfo, Iterator[ParsedPage]]:
     return info, (ParsedPage(i + 1, 0.0, 0.0, p) for i, p in enumerate(pages))
 
 
+def text_pages(
+    text: str, headings: Iterable[tuple[int, str]] = (), label: str = ""
+) -> list[ParsedPage]:
+    """A text cut into pages of about TEXT_PAGE_CHARS, each with the headings (offset in the
+    whole text, heading) that fall on it, and `label` (plus ", p. N" when there are several)."""
+    pages: list[ParsedPage] = []
+    marks = sorted(headings)
+    offset = 0
+    chunks = paginate_text(text)
+    for number, chunk in enumerate(chunks, 1):
+        end = offset + len(chunk)
+        on_page = [(o - offset, h) for o, h in marks if offset <= o < end]
+        where = label and (f"{label}, p. {number}" if len(chunks) > 1 else label)
+        pages.append(ParsedPage(number, 0.0, 0.0, chunk, headings=on_page, label=where))
+        offset = end
+    return pages
+
+
 def _looks_utf16(data: bytes) -> bool:
     sample = data[:4096]
     return sample[1::2].count(0) > len(sample) // 4 or sample[0::2].count(0) > len(sample) // 4
@@ -408,16 +578,18 @@ def _looks_utf16(data: bytes) -> bool:
 # --- DOCX ----------------------------------------------------------------------------------
 
 
-def _open_docx(path: Path) -> tuple[DocInfo, Iterator[ParsedPage]]:
+def _open_docx(
+    path: Path, password: str | None, data: bytes | None
+) -> tuple[DocInfo, Iterator[ParsedPage]]:
+    from desktop_rag.core.documents.formats.office import damaged, ooxml_source
+
+    source = ooxml_source(path, data, password, "Word")
     try:
         import docx
-        from docx.document import Document as _Doc  # noqa: F401  (import checks the package)
 
-        document = docx.Document(str(path))
+        document = docx.Document(source)
     except Exception as exc:
-        raise ParseError(
-            "corrupt", f"{path.name}: not a readable Word file ({_short(exc)})."
-        ) from exc
+        raise damaged(path, "Word", exc, data) from exc
     sections: list[list[str]] = [[]]
     body = document.element.body
     for child in body.iterchildren():

@@ -34,7 +34,7 @@ class ParseJob:
 
 
 def _child_main(conn: Any) -> None:
-    from desktop_rag.core.documents.loaders import ParseError, _short, open_pages
+    from desktop_rag.core.documents.loaders import ParseError, _short, open_documents
 
     while True:
         try:
@@ -45,16 +45,17 @@ def _child_main(conn: Any) -> None:
             return
         _, path, password = msg
         try:
-            info, pages = open_pages(Path(path), password)
-            conn.send(("info", info))
-            batch = []
-            for page in pages:
-                batch.append(page)
-                if len(batch) >= PAGES_PER_MESSAGE:
-                    conn.send(("pages", batch))
-                    batch = []
-            if batch:
-                conn.send(("pages", batch))
+            for info, pages in open_documents(Path(path), password):
+                conn.send(("info", info))
+                try:
+                    _send_pages(conn, pages)
+                except Exception as exc:
+                    if not info.part:
+                        raise
+                    # a part that cannot be read (an attachment) fails alone
+                    if not isinstance(exc, ParseError):
+                        exc = ParseError("corrupt", f"{Path(info.part).name}: {_short(exc)}")
+                    conn.send(("part-error", (exc.code, exc.message, exc.hint)))
             conn.send(("done", None))
         except ParseError as exc:
             conn.send(("error", (exc.code, exc.message, exc.hint)))
@@ -66,6 +67,17 @@ def _child_main(conn: Any) -> None:
             conn.send(
                 ("error", ("corrupt", f"{Path(path).name}: could not be read ({_short(exc)}).", ""))
             )
+
+
+def _send_pages(conn: Any, pages: Any) -> None:
+    batch = []
+    for page in pages:
+        batch.append(page)
+        if len(batch) >= PAGES_PER_MESSAGE:
+            conn.send(("pages", batch))
+            batch = []
+    if batch:
+        conn.send(("pages", batch))
 
 
 # --- parent side ---------------------------------------------------------------------------
@@ -98,8 +110,11 @@ class ParsePipeline:
     """Parses `jobs` in order in a child process, ahead of the consumer.
 
     Iterate to get events (kind, job, payload): ('info', job, DocInfo), ('pages', job,
-    [ParsedPage]), ('done', job, None), ('error', job, ParseError). `prepare` runs first on
-    each job in the feeder thread and may return ('skip', reason) to bypass parsing."""
+    [ParsedPage]), ('done', job, None), ('error', job, ParseError). A file that holds several
+    documents (an e-mail and its attachments) sends an 'info' and its pages for each, and
+    ('part-error', job, ParseError) for a part that cannot be read, before its one 'done'.
+    `prepare` runs first on each job in the feeder thread and may return ('skip', reason) to
+    bypass parsing."""
 
     def __init__(
         self,
@@ -218,6 +233,8 @@ class ParsePipeline:
                 return self._put(("error", job, err))
             if kind == "error":
                 return self._put(("error", job, ParseError(*payload)))
+            if kind == "part-error":
+                payload = ParseError(*payload)
             if not self._put((kind, job, payload)):
                 return False
             if kind == "done":

@@ -37,6 +37,49 @@ def is_row(line: str) -> bool:
     return cells >= 2 and cells >= len(_WORD.findall(line)) / 3
 
 
+_CONTENTS_LINE = re.compile(
+    r"^(?:\d+(?:\.\d+)*\.?|[A-Z]\.\d+(?:\.\d+)*|(?:Chapter|Appendix|Part|Section)\s+\w+:?|제\s*\d+\s*[장절])"
+    r"\s+\S.*\s(?:\d{1,4}|[ivxlc]{1,6})$",
+    re.I,
+)
+
+
+def is_contents_line(line: str) -> bool:
+    """A line of a table of contents: a numbered heading and its page ("2.1 Tenets of Zero
+    Trust 6"). It names a topic; it never answers a question about it."""
+    line = " ".join(line.split())
+    return bool(_CONTENTS_LINE.match(line)) and line[-2:-1] != "." and len(line) <= 160
+
+
+_CELL = re.compile(r"[-−(]?[$€£₩]?\d[\d,.]*[%A-Za-z]{0,2}\)?|[-–—]")
+
+
+def column_header(units: list[str], at: int) -> str:
+    """The header of the table whose row is units[at]: the nearest line above its rows, when
+    it reads as one (no sentence, not too long); '' when there is none."""
+    k = at - 1
+    while k >= 0 and is_row(units[k]):
+        k -= 1
+    if k < 0:
+        return ""
+    head = " ".join(units[k].split())
+    if not head or head[-1] in ".;!?" or len(head.split()) > 24 or is_contents_line(head):
+        return ""
+    return head
+
+
+def read_row(header: str, row: str) -> str:
+    """A table row as a reader says it, each value beside its column: "Gorder w=5: pokec 79,
+    …, sdarc 32488". When the header's words do not match the row's cells one for one, the
+    header line and the row."""
+    names, cells = header.split(), row.split()
+    n = len(names)
+    if 2 <= n < len(cells) and all(_CELL.fullmatch(c) for c in cells[-n:]):
+        label = " ".join(cells[:-n])
+        return f"{label}: " + ", ".join(f"{a} {v}" for a, v in zip(names, cells[-n:], strict=True))
+    return f"{header}\n{row}"
+
+
 def _is_heading_line(line: str, next_line: str, widest: int) -> bool:
     """A short line without a final stop, the next starting a new sentence (a section
     heading, a list item, a caption's label)."""
@@ -49,9 +92,22 @@ def _is_heading_line(line: str, next_line: str, widest: int) -> bool:
     return (titled and len(text.split()) <= 16) or len(text) <= 0.6 * widest
 
 
+def _heads_columns(line: str, row: str) -> bool:
+    """`line` names the columns of the table row after it: a word for each of its cells."""
+    names, cells = line.split(), row.split()
+    n = len(names)
+    return (
+        2 <= n < len(cells)
+        and not any(ch.isdigit() for ch in line)
+        and all(_CELL.fullmatch(c) for c in cells[-n:])
+    )
+
+
 def _soft_break(line: str, next_line: str, widest: int) -> bool:
     """True when the newline after `line` only wraps the text (the sentence goes on)."""
     if is_row(line):
+        return False
+    if is_row(next_line) and _heads_columns(line, next_line):
         return False
     if is_row(next_line) and not (len(line) >= 0.7 * widest and re.search(r"[\w,]$", line)):
         return False

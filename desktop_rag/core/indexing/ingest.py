@@ -13,7 +13,6 @@ import errno
 import hashlib
 import logging
 import os
-import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -32,10 +31,11 @@ from desktop_rag.core.documents.loaders import (
     ocr_languages,
 )
 from desktop_rag.core.documents.parser_process import ParseJob, ParsePipeline
+from desktop_rag.core.documents.parts import part_path
 from desktop_rag.core.errors import Cancelled, UserError
 from desktop_rag.core.faults import checkpoint
 from desktop_rag.core.indexing.meaning import EMBED_BATCH, STAGE, embed_pending
-from desktop_rag.core.storage.store import ChunkRecord, PageRecord, Store
+from desktop_rag.core.storage.store import ChunkRecord, PageRecord, Store, db_error
 from desktop_rag.core.tasks import CancelToken, Progress
 
 if TYPE_CHECKING:
@@ -67,8 +67,10 @@ class FileOutcome:
 
     `code` says why, for programs: for a failure the ParseError code ('encrypted' and
     'wrong-password': ask for the password and ingest again with `passwords`; 'no-text',
-    'empty', 'corrupt', 'unreadable', 'missing', 'changed', 'bad-name', ...); 'repaired' on
-    an added file is a warning; 'duplicate' and 'skipped' explain a skip."""
+    'empty', 'corrupt', 'unreadable', 'missing', 'changed', 'bad-name', ...), or 'attachment'
+    for a part inside a file (`path` is then the part's: "mail.eml#report.pdf") that could not
+    be read while the rest of the file was; 'repaired' on an added file is a warning;
+    'duplicate' and 'skipped' explain a skip."""
 
     path: str
     status: str
@@ -268,16 +270,22 @@ class _FileState:
 
 
 class _Document:
-    """A document being indexed: its pages and chunks so far."""
+    """A document being indexed: its pages and chunks so far. A part inside a file (an
+    attachment) knows the file's own document, `root`, which is stored after its parts and
+    remembers which parts it now has."""
 
-    def __init__(self, job: ParseJob, info: Any) -> None:
+    def __init__(self, job: ParseJob, info: Any, root: _Document | None = None) -> None:
         self.job = job
         self.info = info
+        self.root = root
+        self.path = part_path(str(job.path), info.part)
         self.pages: list[PageRecord] = []
         self.drafts: list[ChunkDraft] = []
         self.ocr_pages = 0
-        self.label = chunk_context.document_label(info.title, str(job.path))
+        # a part's title names it and its message; its file's name would add nothing
+        self.label = chunk_context.document_label(info.title, "" if root else str(job.path))
         self.heading = ""  # the section heading in force at the end of the pages so far
+        self.parts: dict[str, int | None] = {}  # of a file: its parts stored now, their ids
 
 
 class Ingestor:
@@ -335,33 +343,46 @@ class Ingestor:
                 pass
         self._mark_queued(files)
         jobs = [ParseJob(f, self.passwords.get(str(f), self.password)) for f in files]
-        reader = Store(self.lib.db_path, readonly=True)
+        reader = self.lib.reading_store()
         batch_shas: dict[str, str] = {}
 
         def prepare(job: ParseJob) -> tuple[str, Any] | None:
             return self._prepare(job, reader, batch_shas)
 
         pipeline = ParsePipeline(jobs, self.cancel, prepare)
-        current: _Document | None = None
+        root: _Document | None = None  # the file's own document
+        current: _Document | None = None  # the one whose pages arrive: the file's, or a part
         try:
             for kind, job, payload in pipeline:
                 self.cancel.raise_if_cancelled()
-                if kind == "info":
-                    current = _Document(job, payload)
+                if kind == "info" and payload.part and root is not None:
+                    if current is not None:  # pages held to choose the model are its own
+                        self._settle_model(current)
+                    self._part_done(current)
+                    current = _Document(job, payload, root)
+                elif kind == "info":
+                    root = current = _Document(job, payload)
                     self.progress.current = job.path.name
                     self.progress.extra["path"] = str(job.path)
                 elif kind == "pages" and current is not None:
                     self._add_pages(current, payload)
                     checkpoint("parsed", path=job.path)
-                elif kind == "done" and current is not None:
+                elif kind == "part-error" and current is not None and current.root is not None:
                     self._settle_model(current)
-                    self._finish(current)
+                    self._part_failed(current, payload)
                     current = None
+                elif kind == "done" and root is not None:
+                    if current is not None:
+                        self._settle_model(current)
+                    self._part_done(current)
+                    self._settle_model(root)
+                    self._finish(root)
+                    root = current = None
                 elif kind == "error":
-                    current = None
+                    root = current = None
                     self._pending = []  # the next document chooses
                     self._failed(job, payload)
-                else:
+                elif kind not in ("pages", "part-error", "done"):
                     self._settled(job, kind, payload)
                 self._report()
         except Cancelled:
@@ -497,7 +518,9 @@ class Ingestor:
             self._settle_model(doc)
             return
         for page in pages:
-            doc.pages.append(PageRecord(page.number, page.width, page.height, page.text))
+            doc.pages.append(
+                PageRecord(page.number, page.width, page.height, page.text, page.label)
+            )
             doc.drafts.extend(self.chunker.chunk_page(page, doc.heading))
             doc.heading = last_heading(page, doc.heading)
             doc.ocr_pages += page.ocr
@@ -524,9 +547,81 @@ class Ingestor:
         self.lib.reembed_stored("", self.cancel, defer=True)
         self._use_model()
 
+    def _part_done(self, doc: _Document | None) -> None:
+        """Store a part of the file being read (an attachment) once its pages are in: it is
+        a document of its own, under the document it belongs to."""
+        if doc is None or doc.root is None:
+            return
+        root = doc.root
+        if not doc.drafts:  # a picture without words, an empty attachment: not a document
+            log.info("a part without text left out: %s", doc.info.part)
+            return
+        other = not self.lib.embedding_model.multilingual and _other_language(doc.pages)
+        if other and self._chose_english:
+            self._unsettle(doc)
+            other = False
+        chunks = chunk_records(doc.drafts, doc.label)
+        try:
+            doc_id, removed, _ = self.lib.store.replace_document(
+                doc.path,
+                title=doc.info.title,
+                fts_title=textnorm.fts_text(doc.label),
+                kind=doc.info.kind,
+                sha256=doc.info.sha256,
+                size=doc.info.size,
+                mtime=root.job.context.mtime,
+                pages=doc.pages,
+                chunks=chunks,
+                embeddings=None,  # searchable by keywords now; meaning follows, as its file's
+                parent_id=self._parent_id(doc),
+            )
+        except db_error("OperationalError") as exc:
+            raise _storage_error(exc) from exc
+        self.lib.vectors.remove(removed)
+        root.parts[doc.info.part] = doc_id
+        self.report.pages += len(doc.pages)
+        self.report.chunks += len(chunks)
+        self.progress.chunks_done += len(chunks)
+        self.report.ocr_pages += doc.ocr_pages
+        if other:
+            self.report.other_language.append(doc.path)
+
+    def _parent_id(self, doc: _Document) -> int:
+        """The id of the document a part belongs to: its message if stored in this pass,
+        else the file's own (whose row exists from the moment the file was queued)."""
+        assert doc.root is not None
+        parent = doc.root.parts.get(doc.info.parent) if doc.info.parent else None
+        if parent is not None:
+            return parent
+        row = self.lib.store.document_by_path(str(doc.job.path))
+        if row is None:
+            return self.lib.store.upsert_document_status(str(doc.job.path), status="queued")
+        return int(row["id"])
+
+    def _part_failed(self, doc: _Document, err: ParseError) -> None:
+        """A part that could not be read (a locked PDF attachment) is listed, failed, under
+        its message; the rest of the file goes on."""
+        assert doc.root is not None
+        hint = err.hint
+        if err.code in ("encrypted", "wrong-password"):
+            hint = "Save the attachment from the message and add it on its own, with its password."
+        message = f"{doc.job.path.name}: attachment {err.message}"
+        removed = self.lib.store.mark_part_failed(
+            doc.path,
+            f"{message} {hint}".strip(),
+            parent_id=self._parent_id(doc),
+            title=doc.info.title,
+            kind=doc.info.kind,
+        )
+        self.lib.vectors.remove(removed)
+        doc.root.parts[doc.info.part] = None
+        outcome = str(UserError(message, hint))
+        self.report.outcomes.append(FileOutcome(doc.path, "failed", outcome, "attachment"))
+        log.info("attachment failed: %s (%s)", doc.job.path.name, err.code)
+
     def _finish(self, doc: _Document) -> None:
         job = doc.job
-        if not doc.drafts:
+        if not doc.drafts and not doc.info.container:  # a mailbox's documents are its messages
             if doc.ocr_pages:
                 err = ParseError("no-text", f"{job.path.name}: no text found, even with OCR.")
             elif ocr_languages():
@@ -575,8 +670,10 @@ class Ingestor:
                 pages=doc.pages,
                 chunks=chunks,
                 embeddings=None,  # searchable by keywords now; meaning follows
+                # the parts stored in this pass stay; an older version's others go
+                keep_parts=[part_path(str(job.path), p) for p in doc.parts],
             )
-        except sqlite3.OperationalError as exc:
+        except db_error("OperationalError") as exc:
             raise _storage_error(exc) from exc
         checkpoint("committed", path=job.path)
         self.lib.vectors.remove(removed)
@@ -653,7 +750,11 @@ def language_sample(texts: Iterable[str]) -> str:
 
 
 def _other_language(pages: list[PageRecord]) -> bool:
-    return textnorm.text_language(language_sample(p.text for p in pages)) == "other"
+    """The document is not in English: judged from pages spread over all of it, since a book's
+    opening pages (a title, a licence) are often in English when the book is not."""
+    step = max(1, len(pages) // 12)
+    spread = (p.text[: MODEL_SAMPLE_CHARS // 12] for p in pages[::step])
+    return textnorm.text_language(language_sample(spread)) == "other"
 
 
 def chunk_records(drafts: list[ChunkDraft], label: str = "") -> list[ChunkRecord]:
@@ -676,5 +777,5 @@ def chunk_records(drafts: list[ChunkDraft], label: str = "") -> list[ChunkRecord
     ]
 
 
-def _storage_error(exc: sqlite3.OperationalError) -> UserError:
+def _storage_error(exc: Exception) -> UserError:
     return UserError(f"The library could not be written ({exc}).", "Check the disk and try again.")

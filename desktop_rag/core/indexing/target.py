@@ -39,6 +39,10 @@ class IndexTarget(Protocol):
         """This thread's embedder for the library's model."""
         ...
 
+    def reading_store(self) -> Store:
+        """Another connection to the database, read-only (keyed if it is encrypted)."""
+        ...
+
     def settle_model(self, sample: str) -> bool:
         """Choose the library's model from a sample of its first document; True if it changed."""
         ...

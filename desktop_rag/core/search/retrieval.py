@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from desktop_rag.core import textnorm
+from desktop_rag.core.documents import locations
 from desktop_rag.core.search.embedding import Embedder, EmbeddingModel
 from desktop_rag.core.storage.store import FTS_WEIGHTS, Store
 from desktop_rag.core.storage.vectors import VectorIndex
@@ -34,6 +35,7 @@ class Hit:
     vector_rank: int | None = None
     keyword_score: float = 0.0
     dense_score: float = 0.0
+    location: str = ""  # where on the page's document, when "p. N" says too little
 
     def snippet(self, width: int = 220) -> str:
         text = " ".join(self.text.split())
@@ -46,6 +48,7 @@ class Hit:
             "title": self.title,
             "path": self.path,
             "page": self.page,
+            "location": locations.describe(self.page, self.location),
             "score": round(self.score, 6),
             "dense_score": round(self.dense_score, 4),
             "keyword_score": round(self.keyword_score, 4),
@@ -149,6 +152,7 @@ def search(
                 vector_rank=vec_rank.get(cid),
                 keyword_score=kw_score.get(cid, 0.0),
                 dense_score=cosine.get(cid, 0.0),
+                location=row["location"],
             )
         )
     return hits

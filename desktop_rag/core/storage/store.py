@@ -7,8 +7,9 @@ import json
 import os
 import shutil
 import sqlite3
+import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,9 @@ from desktop_rag.core import textnorm
 from desktop_rag.core.documents.chunk_context import document_label
 from desktop_rag.core.errors import DiskFullError, UserError
 from desktop_rag.core.faults import checkpoint
+from desktop_rag.core.storage.crypto import LibraryKey
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Porter stems English; unicode61 folds case and accents. Hangul/CJK reach FTS5 already cut
 # into character bigrams by textnorm, so the same tokenizer serves both.
@@ -107,10 +109,18 @@ _MIGRATIONS: dict[int, str] = {
     DROP TABLE chunks_fts;
     ALTER TABLE chunks_fts_v2 RENAME TO chunks_fts;
     """,
-    # 4: a chunk may be stored before its embedding (an empty blob until then): a document is
+    # 4: documents inside files (an e-mail's attachments, a mailbox's messages) name the
+    # document they belong to; a page may say where it is when its number says too little
+    # ("slide 3", "Sheet 'Budget', rows 12-30")
+    4: """
+    ALTER TABLE documents ADD COLUMN parent_id INTEGER REFERENCES documents(id);
+    CREATE INDEX documents_parent ON documents(parent_id);
+    ALTER TABLE pages ADD COLUMN label TEXT NOT NULL DEFAULT '';
+    """,
+    # 5: a chunk may be stored before its embedding (an empty blob until then): a document is
     # searchable by keywords as soon as it is read, and its meaning follows (core/indexing/
     # meaning.py). The index finds those chunks without reading the others.
-    4: """
+    5: """
     CREATE INDEX chunks_pending ON chunks(document_id, ord) WHERE length(embedding) = 0;
     """,
 }
@@ -147,28 +157,33 @@ class PageRecord:
     width: float
     height: float
     text: str
+    label: str = ""  # where the page is, when its number says too little (see locations)
 
 
 class Store:
     """One library's SQLite database. Writes come from one thread; readers open their own."""
 
-    def __init__(self, path: Path, readonly: bool = False) -> None:
+    def __init__(self, path: Path, readonly: bool = False, key: LibraryKey | None = None) -> None:
+        """Open (or create) the database; with `key`, an encrypted one (SQLCipher)."""
         self.path = path
         self.readonly = readonly
+        driver = sqlite3 if key is None else sqlcipher_driver()
         try:
             if readonly:
                 uri = f"file:{quote(str(path.absolute()))}?mode=ro"  # '#', '%' quoted
-                conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
+                conn = driver.connect(uri, uri=True, check_same_thread=False, timeout=30)
             else:
                 _create_private(path)  # SQLite gives -wal and -shm the database file's mode
-                conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+                conn = driver.connect(path, check_same_thread=False, timeout=30)
+            if key is not None:
+                apply_key(conn, key)
             conn.isolation_level = None  # we open transactions ourselves
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA busy_timeout = 30000")
             if not readonly:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
-        except sqlite3.DatabaseError as exc:
+        except db_error("DatabaseError") as exc:
             if is_disk_full(exc, path.parent):
                 raise DiskFullError(str(path.parent)) from exc
             raise UserError(
@@ -179,13 +194,16 @@ class Store:
         self.db = sqlite_utils.Database(conn)
         if not readonly:
             self._migrate()
+        # a library of an earlier version read before any write has migrated it (the CLI's
+        # search): it has no parts and no page labels, and is read as it is
+        self.has_parts = int(conn.execute("PRAGMA user_version").fetchone()[0]) >= 4
 
     # --- schema ---------------------------------------------------------------------------
 
     def _migrate(self) -> None:
         try:
             version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
+        except db_error("DatabaseError") as exc:
             if is_disk_full(exc, self.path.parent):
                 raise DiskFullError(str(self.path.parent)) from exc
             raise UserError(
@@ -215,14 +233,14 @@ class Store:
         except BaseException as exc:
             # a failed COMMIT (disk full) may leave the transaction open: close it too
             if self.conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
+                with contextlib.suppress(*db_error()):
                     self.conn.execute("ROLLBACK")
             if is_disk_full(exc, self.path.parent):
                 raise DiskFullError(str(self.path.parent)) from exc
             raise
 
     def close(self) -> None:
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(*db_error()):
             if not self.readonly:
                 self.conn.execute("PRAGMA optimize")
         self.conn.close()
@@ -253,13 +271,27 @@ class Store:
     def document_by_sha(self, sha256: str) -> dict[str, Any] | None:
         rows = list(
             self.db.query(
-                "SELECT * FROM documents WHERE sha256 = ? AND status = 'ready' LIMIT 1", [sha256]
+                "SELECT * FROM documents WHERE sha256 = ? AND status = 'ready' "
+                f"{'AND parent_id IS NULL' if self.has_parts else ''} LIMIT 1",
+                [sha256],
             )
         )
         return rows[0] if rows else None
 
     def documents(self) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT * FROM documents ORDER BY title COLLATE NOCASE, id"))
+        """The documents that are files (not the parts inside them: `parts`), by title."""
+        where = "WHERE parent_id IS NULL" if self.has_parts else ""
+        return list(
+            self.db.query(f"SELECT * FROM documents {where} ORDER BY title COLLATE NOCASE, id")
+        )
+
+    def parts(self) -> list[dict[str, Any]]:
+        """The documents inside files (attachments, a mailbox's messages), in file order."""
+        if not self.has_parts:
+            return []
+        return list(
+            self.db.query("SELECT * FROM documents WHERE parent_id IS NOT NULL ORDER BY id")
+        )
 
     def upsert_document_status(
         self,
@@ -299,6 +331,28 @@ class Store:
                 (path, Path(path).stem, error, now),
             )
 
+    def mark_part_failed(
+        self, path: str, error: str, *, parent_id: int, title: str, kind: str
+    ) -> list[int]:
+        """Record why a part inside a file (an attachment) could not be read: the part stays
+        listed, failed, under its parent, without the chunks of an older version (the file
+        changed). Returns the chunk ids removed."""
+        now = time.time()
+        removed: list[int] = []
+        with self.transaction() as c:
+            row = c.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()
+            if row:
+                removed = _clear_document(c, int(row[0]))
+            c.execute(
+                "INSERT INTO documents(path, title, kind, status, error, added_at, parent_id) "
+                "VALUES (?, ?, ?, 'failed', ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
+                "title = excluded.title, kind = excluded.kind, status = 'failed', "
+                "error = excluded.error, parent_id = excluded.parent_id, page_count = 0, "
+                "chunk_count = 0",
+                (path, title, kind, error, now, parent_id),
+            )
+        return removed
+
     def touch_document(self, document_id: int, *, size: int, mtime: float) -> None:
         """Remember a new mtime for a file whose content did not change."""
         with self.transaction() as c:
@@ -327,10 +381,14 @@ class Store:
         pages: Sequence[PageRecord],
         chunks: Sequence[ChunkRecord],
         embeddings: np.ndarray | None,
+        parent_id: int | None = None,
+        keep_parts: Collection[str] | None = None,
     ) -> tuple[int, list[int], list[int]]:
         """Write a document in one transaction, replacing any older version: searchable by
         keywords at once, by meaning once its chunks have embeddings (`None`: not yet, they
-        are stored pending and `set_embeddings` adds them).
+        are stored pending and `set_embeddings` adds them). A part inside a file names its
+        `parent_id`; a file written with `keep_parts` (the paths of its parts written just
+        before it) loses every other part it had.
 
         Returns (document id, chunk ids removed, chunk ids added)."""
         blobs: Sequence[Any]
@@ -345,29 +403,35 @@ class Store:
             removed: list[int] = []
             if row:
                 doc_id = int(row[0])
-                removed = [
-                    r[0]
-                    for r in c.execute("SELECT id FROM chunks WHERE document_id = ?", (doc_id,))
-                ]
-                _delete_chunks(c, removed)
-                c.execute("DELETE FROM pages WHERE document_id = ?", (doc_id,))
+                removed = _clear_document(c, doc_id)
                 c.execute(
                     "UPDATE documents SET title = ?, kind = ?, sha256 = ?, size = ?, mtime = ?, "
                     "page_count = ?, chunk_count = ?, status = 'ready', error = '', "
-                    "indexed_at = ? WHERE id = ?",
-                    (title, kind, sha256, size, mtime, len(pages), len(chunks), now, doc_id),
-                )
+                    "indexed_at = ?, parent_id = ? WHERE id = ?",
+                    (
+                        title, kind, sha256, size, mtime, len(pages), len(chunks), now,
+                        parent_id, doc_id,
+                    ),
+                )  # fmt: skip
             else:
                 cur = c.execute(
                     "INSERT INTO documents(path, title, kind, sha256, size, mtime, page_count, "
-                    "chunk_count, status, added_at, indexed_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'ready', ?, ?)",
-                    (path, title, kind, sha256, size, mtime, len(pages), len(chunks), now, now),
-                )
+                    "chunk_count, status, added_at, indexed_at, parent_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'ready', ?, ?, ?)",
+                    (
+                        path, title, kind, sha256, size, mtime, len(pages), len(chunks), now,
+                        now, parent_id,
+                    ),
+                )  # fmt: skip
                 doc_id = int(cur.lastrowid or 0)
+            if keep_parts is not None:
+                keep = set(keep_parts)
+                stale = [i for i, p in _descendants(c, doc_id) if p not in keep]
+                removed += _delete_documents(c, stale)
             c.executemany(
-                "INSERT INTO pages(document_id, number, width, height, text) VALUES (?,?,?,?,?)",
-                [(doc_id, p.number, p.width, p.height, p.text) for p in pages],
+                "INSERT INTO pages(document_id, number, width, height, text, label) "
+                "VALUES (?,?,?,?,?,?)",
+                [(doc_id, p.number, p.width, p.height, p.text, p.label) for p in pages],
             )
             added: list[int] = []
             for chunk, vec in zip(chunks, blobs, strict=True):
@@ -400,13 +464,24 @@ class Store:
 
     def move_document(self, document_id: int, path: str, *, mtime: float, title: str) -> None:
         """A file renamed or moved with the same content: its new path (and title, also in
-        the keyword index), without reading or embedding it again."""
+        the keyword index), without reading or embedding it again; the parts inside it
+        follow."""
         with self.transaction() as c:
-            row = c.execute("SELECT title FROM documents WHERE id = ?", (document_id,)).fetchone()
+            row = c.execute(
+                "SELECT title, path FROM documents WHERE id = ?", (document_id,)
+            ).fetchone()
             c.execute(
                 "UPDATE documents SET path = ?, mtime = ?, title = ? WHERE id = ?",
                 (path, mtime, title, document_id),
             )
+            if row is not None:
+                old = str(row[1])
+                for part_id, part in _descendants(c, document_id):
+                    if part.startswith(old + "#"):
+                        c.execute(
+                            "UPDATE documents SET path = ? WHERE id = ?",
+                            (path + part[len(old) :], part_id),
+                        )
             if row is not None:  # the label searched with its chunks names the file too
                 c.execute(
                     "UPDATE chunks_fts SET title = ? WHERE rowid IN "
@@ -421,16 +496,10 @@ class Store:
             c.execute("UPDATE documents SET failed_state = ? WHERE path = ?", (state, path))
 
     def remove_document(self, document_id: int) -> list[int]:
-        """Delete a document and its chunks; return the chunk ids removed."""
+        """Delete a document, the parts inside it and their chunks; return the chunk ids
+        removed."""
         with self.transaction() as c:
-            ids = [
-                r[0]
-                for r in c.execute("SELECT id FROM chunks WHERE document_id = ?", (document_id,))
-            ]
-            _delete_chunks(c, ids)
-            c.execute("DELETE FROM pages WHERE document_id = ?", (document_id,))
-            c.execute("DELETE FROM documents WHERE id = ?", (document_id,))
-        return ids
+            return _delete_documents(c, [document_id])
 
     # --- chunks ---------------------------------------------------------------------------
 
@@ -489,7 +558,7 @@ class Store:
             yield ids, vecs
             last = int(rows[-1][0])
 
-    # --- embeddings still to compute (schema 4) -------------------------------------------------
+    # --- embeddings still to compute (schema 5) -------------------------------------------------
 
     def pending_counts(self) -> tuple[int, int]:
         """(chunks without an embedding yet, all chunks)."""
@@ -549,7 +618,7 @@ class Store:
                 f"ORDER BY bm25(chunks_fts, {w}) LIMIT ?",
                 (match, limit),
             ).fetchall()
-        except sqlite3.OperationalError:
+        except db_error("OperationalError"):
             return []
         return [(int(r[0]), float(r[1])) for r in rows]
 
@@ -557,12 +626,15 @@ class Store:
         """Chunk rows joined with their document, keyed by chunk id."""
         ids = list(ids)
         out: dict[int, dict[str, Any]] = {}
+        location = "coalesce(p.label, '')" if self.has_parts else "''"
         for batch in _batched(ids, 900):
             q = ",".join("?" * len(batch))
             for row in self.db.query(
                 "SELECT c.id, c.document_id, c.ord, c.page, c.char_start, c.char_end, c.text, "
-                "c.spans, d.title, d.path, d.kind FROM chunks c "
-                f"JOIN documents d ON d.id = c.document_id WHERE c.id IN ({q})",
+                f"c.spans, d.title, d.path, d.kind, {location} AS location "
+                "FROM chunks c JOIN documents d ON d.id = c.document_id "
+                "LEFT JOIN pages p ON p.document_id = c.document_id AND p.number = c.page "
+                f"WHERE c.id IN ({q})",
                 batch,
             ):
                 row["spans"] = json.loads(row["spans"])
@@ -600,7 +672,7 @@ class Store:
         """Linked folders, by path (none in a library too old to have them, opened read-only)."""
         try:
             return list(self.db.query("SELECT * FROM folders ORDER BY path"))
-        except sqlite3.OperationalError:
+        except db_error("OperationalError"):
             return []
 
     def add_folder(self, path: str) -> bool:
@@ -678,8 +750,12 @@ class Store:
             c.execute("DELETE FROM chats WHERE id = ?", (chat_id,))
 
     def stats(self) -> dict[str, int]:
+        """Files indexed (an e-mail with its attachments counts once), and the pages and
+        chunks of every document, parts included."""
         docs, pages = self.conn.execute(
-            "SELECT count(*), coalesce(sum(page_count), 0) FROM documents WHERE status = 'ready'"
+            f"SELECT coalesce(sum({'parent_id IS NULL' if self.has_parts else 1}), 0), "
+            "coalesce(sum(page_count), 0) "
+            "FROM documents WHERE status = 'ready'"
         ).fetchone()
         return {"documents": int(docs), "pages": int(pages), "chunks": self.chunk_count()}
 
@@ -690,6 +766,37 @@ def _upsert_meta(c: sqlite3.Connection, values: dict[str, str]) -> None:
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         list(values.items()),
     )
+
+
+def sqlcipher_driver() -> Any:
+    """SQLCipher's DB-API module (the sqlite3 module's twin), for encrypted libraries."""
+    try:
+        from sqlcipher3 import dbapi2
+    except ImportError as exc:
+        raise UserError(
+            f"This library is encrypted, and this installation cannot read encrypted libraries "
+            f"({exc}).",
+            "Reinstall desktop-rag: it needs the sqlcipher3-binary package.",
+        ) from exc
+    return dbapi2
+
+
+def apply_key(conn: Any, key: LibraryKey) -> None:
+    """Key a SQLCipher connection (before anything else reads it) and check the key fits."""
+    conn.execute("PRAGMA cipher_log_level = NONE")  # SQLCipher would print to stderr
+    conn.execute(f"PRAGMA key = \"x'{key.sqlcipher_key()}'\"")
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+
+def db_error(kind: str = "Error") -> tuple[type[Exception], ...]:
+    """The exception class `kind` ('Error', 'DatabaseError', 'OperationalError'...) of both
+    drivers: the sqlite3 module's, and SQLCipher's once an encrypted library was opened (its
+    classes are its own, not sqlite3's)."""
+    kinds: tuple[type[Exception], ...] = (getattr(sqlite3, kind),)
+    cipher = sys.modules.get("sqlcipher3.dbapi2")
+    if cipher is not None:
+        kinds += (getattr(cipher, kind),)
+    return kinds
 
 
 def _create_private(path: Path) -> None:
@@ -704,7 +811,7 @@ def is_disk_full(exc: BaseException, folder: Path) -> bool:
     """Whether SQLite failed because the disk (or the user's quota) is full: SQLITE_FULL, or an
     I/O error (growing -shm or -wal) while `folder`'s disk has next to no space left."""
     code = getattr(exc, "sqlite_errorcode", None)
-    if not isinstance(exc, sqlite3.Error) or code is None:
+    if not isinstance(exc, db_error()) or code is None:
         return False
     if code & 0xFF == sqlite3.SQLITE_FULL:
         return True
@@ -714,6 +821,39 @@ def is_disk_full(exc: BaseException, folder: Path) -> bool:
         except OSError:
             return False
     return False
+
+
+def _descendants(c: sqlite3.Connection, document_id: int) -> list[tuple[int, str]]:
+    """(id, path) of the parts inside a document, parents before their own parts."""
+    rows = c.execute(
+        "WITH RECURSIVE tree(id, depth) AS (SELECT ?, 0 UNION ALL "
+        "SELECT d.id, t.depth + 1 FROM documents d JOIN tree t ON d.parent_id = t.id) "
+        "SELECT d.id, d.path FROM tree t JOIN documents d ON d.id = t.id "
+        "WHERE t.depth > 0 ORDER BY t.depth, d.id",
+        (document_id,),
+    ).fetchall()
+    return [(int(r[0]), str(r[1])) for r in rows]
+
+
+def _clear_document(c: sqlite3.Connection, document_id: int) -> list[int]:
+    """Delete a document's pages and chunks (not its row, nor its parts); return the chunk
+    ids removed."""
+    ids = [r[0] for r in c.execute("SELECT id FROM chunks WHERE document_id = ?", (document_id,))]
+    _delete_chunks(c, ids)
+    c.execute("DELETE FROM pages WHERE document_id = ?", (document_id,))
+    return ids
+
+
+def _delete_documents(c: sqlite3.Connection, ids: Sequence[int]) -> list[int]:
+    """Delete documents with the parts inside them, their pages and chunks; return the chunk
+    ids removed."""
+    chunk_ids: list[int] = []
+    for doc_id in ids:
+        # the deepest parts first: a part's row goes before the row it names as its parent
+        for part_id in [i for i, _ in reversed(_descendants(c, doc_id))] + [doc_id]:
+            chunk_ids += _clear_document(c, part_id)
+            c.execute("DELETE FROM documents WHERE id = ?", (part_id,))
+    return chunk_ids
 
 
 def _delete_chunks(c: sqlite3.Connection, ids: list[int]) -> None:

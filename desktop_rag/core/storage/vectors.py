@@ -2,7 +2,10 @@
 
 The file ends with a checksum of the index: a damaged index can crash USearch (it trusts the
 graph links it reads), so a file whose checksum does not match is never loaded; the index is
-rebuilt from the embeddings in SQLite instead."""
+rebuilt from the embeddings in SQLite instead. An encrypted library's index is sealed with its
+key (AES-256-GCM, which authenticates it as the checksum does) and is only ever decrypted into
+memory: opening it costs about 0.1 s at 15,000 chunks, where rebuilding it from the store
+would take 5 s."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import numpy as np
 
 from desktop_rag.core.errors import DiskFullError, as_user_error
 from desktop_rag.core.faults import checkpoint
+from desktop_rag.core.storage.crypto import LibraryKey
 from desktop_rag.core.storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -28,14 +32,17 @@ log = logging.getLogger(__name__)
 _MAGIC = b"desktop-rag vectors sha256 v1:"
 _TRAILER_SIZE = len(_MAGIC) + 32
 TEMP_PREFIX = ".vectors."
+SEALED_PURPOSE = "vectors.usearch"
 
 
 class VectorIndex:
-    """Cosine index over chunk embeddings, keyed by chunk id, saved atomically."""
+    """Cosine index over chunk embeddings, keyed by chunk id, saved atomically (sealed with
+    `key` for an encrypted library)."""
 
-    def __init__(self, path: Path, dim: int) -> None:
+    def __init__(self, path: Path, dim: int, key: LibraryKey | None = None) -> None:
         self.path = path
         self.dim = dim
+        self.key = key
         self._lock = threading.RLock()
         self._index = self._new()
         self.dirty = False
@@ -57,17 +64,24 @@ class VectorIndex:
             _onnxruntime_first()
             from usearch.index import Index
 
-            if not _checksum_ok(self.path):
+            source: str | bytes = str(self.path)
+            if self.key is not None:
+                try:
+                    source = self.key.open(self.path.read_bytes(), SEALED_PURPOSE)
+                except ValueError as exc:
+                    log.warning("vector index %s cannot be opened (%s), rebuilding", self.path, exc)
+                    return False
+            elif not _checksum_ok(self.path):
                 log.warning(
                     "vector index %s fails its checksum (damaged or older), rebuilding", self.path
                 )
                 return False
-            meta = Index.metadata(str(self.path))
+            meta = Index.metadata(source)
             if meta is None or int(meta.get("dimensions", -1)) != self.dim:
                 log.warning("vector index %s has the wrong shape, rebuilding", self.path)
                 return False
             index = self._new()
-            index.load(str(self.path))
+            index.load(source)
             if len(index) == 0:
                 # USearch crashes adding to an index loaded empty after removals (the last
                 # document of a library removed): an empty index is as good as a new one
@@ -144,19 +158,14 @@ class VectorIndex:
             fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=self.path.parent)
             os.close(fd)  # mkstemp made it owner-only
             try:
-                try:
-                    self._index.save(tmp)
-                except RuntimeError as exc:  # USearch does not say why; a full disk is likely
-                    needed = int(self._index.serialized_length) + _TRAILER_SIZE
-                    if shutil.disk_usage(self.path.parent).free < needed:
-                        raise DiskFullError(str(self.path.parent)) from exc
-                    raise
-                with open(tmp, "r+b") as f:
-                    digest = _sha256_of(f, os.fstat(f.fileno()).st_size)
-                    f.seek(0, os.SEEK_END)
-                    f.write(_MAGIC + digest)
-                    f.flush()
-                    os.fsync(f.fileno())
+                if self.key is not None:  # sealed in memory: no plaintext touches the disk
+                    sealed = self.key.seal(self._index.save(), SEALED_PURPOSE)
+                    with open(tmp, "wb") as f:
+                        f.write(sealed)
+                        f.flush()
+                        os.fsync(f.fileno())
+                else:
+                    self._save_plain(tmp)
                 checkpoint("vector-save")
                 os.replace(tmp, self.path)
             except BaseException as exc:
@@ -167,6 +176,21 @@ class VectorIndex:
                     raise user_error from exc
                 raise
             self.dirty = False
+
+    def _save_plain(self, tmp: str) -> None:
+        try:
+            self._index.save(tmp)
+        except RuntimeError as exc:  # USearch does not say why; a full disk is likely
+            needed = int(self._index.serialized_length) + _TRAILER_SIZE
+            if shutil.disk_usage(self.path.parent).free < needed:
+                raise DiskFullError(str(self.path.parent)) from exc
+            raise
+        with open(tmp, "r+b") as f:
+            digest = _sha256_of(f, os.fstat(f.fileno()).st_size)
+            f.seek(0, os.SEEK_END)
+            f.write(_MAGIC + digest)
+            f.flush()
+            os.fsync(f.fileno())
 
     def reset(self) -> None:
         with self._lock:
