@@ -27,6 +27,11 @@ log = logging.getLogger(__name__)
 _MAGIC = b"desktop-rag vectors sha256 v1:"
 _TRAILER_SIZE = len(_MAGIC) + 32
 TEMP_PREFIX = ".vectors."
+# A scope of up to this many chunks is searched exactly, from the stored embeddings; a larger
+# one through the index (filtered), unless that means asking it for more than
+# MAX_SCOPE_NEIGHBOURS neighbours (see scope_is_large).
+EXACT_SCOPE_LIMIT = 5_000
+MAX_SCOPE_NEIGHBOURS = 4_000
 
 
 class VectorIndex:
@@ -134,6 +139,27 @@ class VectorIndex:
             (int(key), 1.0 - float(dist))
             for key, dist in zip(matches.keys, matches.distances, strict=True)
         ]
+
+    def search_among(self, vector: np.ndarray, ids: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Nearest chunks among `ids` (a scope, more than EXACT_SCOPE_LIMIT of them), as (chunk
+        id, cosine), best first: the whole index is asked for as many more neighbours as the
+        scope is smaller than the index, and filtered."""
+        if k <= 0 or not len(ids):
+            return []
+        total = len(self)
+        want = min(total, k * -(-total // len(ids)) + k)
+        allowed = set(np.asarray(ids).tolist())
+        return [(cid, s) for cid, s in self.search(vector, want) if cid in allowed][:k]
+
+    def scope_is_large(self, scope_size: int, k: int) -> bool:
+        """Whether a scope of `scope_size` chunks is better searched through the index
+        (`search_among`) than chunk by chunk: when it is big, and not so small a share of the
+        index that thousands of neighbours would have to be asked for. On 100k chunks: 5k
+        compared one by one take 16 ms, 10k 54 ms; the index finds 300 of 10k in 18 ms, of 2k
+        in 250 ms."""
+        if scope_size <= EXACT_SCOPE_LIMIT:
+            return False
+        return k * -(-len(self) // scope_size) + k <= MAX_SCOPE_NEIGHBOURS
 
     def save(self) -> None:
         """Write to a temporary file, then rename over the old one: never a half-written index."""
