@@ -66,6 +66,10 @@
         <translation>문서의 해당 문장:</translation>
     </message>
     <message>
+        <source>Pages cited:</source>
+        <translation>인용한 쪽:</translation>
+    </message>
+    <message>
         <source>Closest passages:</source>
         <translation>가장 가까운 구절:</translation>
     </message>
@@ -235,6 +239,22 @@
         <translation>준비됨 (새 버전은 실패)</translation>
     </message>
     <message>
+        <source>Ask about this document</source>
+        <translation>이 문서에서만 묻기</translation>
+    </message>
+    <message>
+        <source>Ask about these {n} documents</source>
+        <translation>이 문서 {n}개에서만 묻기</translation>
+    </message>
+    <message>
+        <source>Summarize</source>
+        <translation>요약</translation>
+    </message>
+    <message>
+        <source>Summarize pages…</source>
+        <translation>쪽 범위 요약…</translation>
+    </message>
+    <message>
         <source>Open file</source>
         <translation>파일 열기</translation>
     </message>
@@ -284,6 +304,10 @@
     <message>
         <source>Followed: changes here are picked up</source>
         <translation>따라가는 중: 여기서 바뀐 것이 반영됩니다</translation>
+    </message>
+    <message>
+        <source>Ask about this folder</source>
+        <translation>이 폴더에서만 묻기</translation>
     </message>
     <message>
         <source>Look for changes now</source>
@@ -680,6 +704,38 @@
         <source>{h} h {m:02d} min</source>
         <translation>{h}시간 {m:02d}분</translation>
     </message>
+    <message>
+        <source>Asking in “{name}”</source>
+        <translation>“{name}”에서만 묻는 중</translation>
+    </message>
+    <message>
+        <source>Asking in {n} documents</source>
+        <translation>문서 {n}개에서만 묻는 중</translation>
+    </message>
+    <message>
+        <source>Asking in the folder “{name}”</source>
+        <translation>“{name}” 폴더에서만 묻는 중</translation>
+    </message>
+    <message>
+        <source>Summarize pages {first}–{last} of “{title}”</source>
+        <translation>“{title}” {first}–{last}쪽 요약</translation>
+    </message>
+    <message>
+        <source>Summarize “{title}”</source>
+        <translation>“{title}” 요약</translation>
+    </message>
+    <message>
+        <source>Summarize pages</source>
+        <translation>쪽 범위 요약</translation>
+    </message>
+    <message>
+        <source>Pages of “{title}” to summarize (1–{n}), like 3-9:</source>
+        <translation>요약할 “{title}”의 쪽 (1–{n}), 예: 3-9:</translation>
+    </message>
+    <message>
+        <source>The document has {n} pages.</source>
+        <translation>이 문서는 {n}쪽입니다.</translation>
+    </message>
 </context>
 <context>
     <name>Messages</name>
@@ -690,6 +746,13 @@
     <message>
         <source>This is a bug. Details are in the log: {path}</source>
         <translation>프로그램 오류입니다. 자세한 내용은 로그에 있습니다: {path}</translation>
+    </message>
+</context>
+<context>
+    <name>ScopeChip</name>
+    <message>
+        <source>Ask the whole library again</source>
+        <translation>라이브러리 전체에 다시 묻기</translation>
     </message>
 </context>
 <context>
@@ -832,6 +895,21 @@
     <message>
         <source>p. {n}</source>
         <translation>{n}쪽</translation>
+    </message>
+</context>
+<context>
+    <name>WorkProgress</name>
+    <message>
+        <source>Summarizing — {part} ({n} of {total})</source>
+        <translation>요약하는 중 — {part} ({total}개 중 {n}번째)</translation>
+    </message>
+    <message>
+        <source>about {n} s left</source>
+        <translation>약 {n}초 남음</translation>
+    </message>
+    <message>
+        <source>about {n} min left</source>
+        <translation>약 {n}분 남음</translation>
     </message>
 </context>
 </TS>

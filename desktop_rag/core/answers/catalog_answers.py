@@ -56,20 +56,24 @@ def answer(store: Store, route: Route, question: str, scope: Sequence[int] | Non
         docs, found = catalog.list_documents(store, query, scope)
         result = documents_answer(store, question, query, docs, found, lang)
     if scope is not None:
-        names = [display_name(d) for d in catalog.user_documents(store, scope)]
-        shown = ", ".join(names[:5]) + (f" (+{len(names) - 5})" if len(names) > 5 else "")
-        result.note += _SCOPED[lang].format(names=shown)
+        result.note += scope_note(store, scope, lang)
     return result
+
+
+def scope_note(store: Store, scope: Sequence[int], lang: str) -> str:
+    """ " Only in: a.pdf, b.pdf (+3)." for an answer given within a scope."""
+    names = [display_name(d) for d in catalog.user_documents(store, scope)]
+    shown = ", ".join(names[:5]) + (f" (+{len(names) - 5})" if len(names) > 5 else "")
+    return _SCOPED[lang].format(names=shown)
 
 
 def display_name(doc: dict[str, Any]) -> str:
     """A document as a list shows it: its title, and its file name when that says more."""
     name = PurePath(doc["path"]).name
     title = " ".join((doc.get("title") or "").split())
-    if not title:
+    if not title or title.casefold() in (name.casefold(), PurePath(name).stem.casefold()):
         return name
-    stem = PurePath(name).stem.replace("_", " ").replace("-", " ").casefold()
-    return title if title.casefold() == stem else f"{title} ({name})"
+    return f"{title} ({name})"
 
 
 def mentions_answer(store: Store, question: str, report: MentionReport, lang: str) -> Answer:

@@ -83,10 +83,14 @@ def respond(
                 no_model_reason=no_model_reason,
             )  # fmt: skip
     asked: Any = searcher if scope is None else ScopedSearcher(searcher, scope)
-    return qa.answer(
+    result = qa.answer(
         asked, question, generator, on_text=on_text, cancel=cancel,
         no_model_reason=no_model_reason, **ask,
     )  # fmt: skip
+    if scope is not None:
+        note = catalog_answers.scope_note(store, scope, qa.language_of(question)).strip()
+        result.note = f"{result.note} {note}".strip()
+    return result
 
 
 def summary_target(

@@ -105,6 +105,11 @@ def _summary(question: str) -> Route | None:
     if s:
         section = " ".join((s.group("en") or s.group("ko")).split())
         q = q[: s.start()] + " " + q[s.end() :]
+    ext = r"\.(?:pdf|docx|txt|md|markdown|epub|html?|xps)"
+    named = re.search(rf"[\"“'‘]([^\"”'’]+{ext})[\"”'’]|([\w\-.]+{ext})\b", q, re.I)
+    if named:  # a file name is the document, whatever its words
+        name = (named.group(1) or named.group(2)).strip()
+        return Route("summary", document=name, pages=pages, section=section)
     rest = _SUMMARY_KO.sub(" ", _SUMMARY_EN.sub(" ", q))
     rest = _SUMMARY_FILLER.sub(" ", _KO_ENDING.sub(" ", rest))
     words = [w for w in rest.split() if not (len(w) == 1 and _HANGUL_ONLY.match(w))]
@@ -180,10 +185,12 @@ def _mentions(question: str) -> Route | None:
     for pattern in _MENTIONS_EN + _MENTIONS_KO:
         m = pattern.search(q)
         if m:
-            phrase = m.group("x").strip().strip(_QUOTES).strip()
-            phrase = re.sub(
-                r"^(?:the\s+(?:word|words|term|phrase|name)\s+)", "", phrase, flags=re.I
-            )
+            raw = m.group("x").strip().rstrip("?.! ")
+            raw = re.sub(r"^(?:the\s+)?(?:word|words|term|phrase|name)\s+", "", raw, flags=re.I)
+            quoted = raw[:1] in _QUOTES and raw[-1:] in _QUOTES
+            phrase = raw.strip(_QUOTES).strip()
+            if not quoted:  # "mention the Harwick Bridge": the bridge, with or without "the"
+                phrase = re.sub(r"^(?:the|a|an)\s+", "", phrase, flags=re.I)
             phrase = phrase.strip(_QUOTES + " ?.")
             if phrase and re.search(r"\w", phrase):
                 return Route("mentions", phrase=phrase, count_only=bool(_WANTS_COUNT.search(q)))
