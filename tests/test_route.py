@@ -9,6 +9,7 @@ import pytest
 from desktop_rag.core.answers.route import classify
 
 NOW = time.mktime((2024, 5, 15, 12, 0, 0, 0, 0, -1))  # a Wednesday
+MIDNIGHT = time.mktime((2024, 5, 15, 0, 0, 0, 0, 0, -1))
 
 
 @pytest.mark.parametrize(
@@ -46,7 +47,7 @@ def test_questions_about_mentions(question: str, phrase: str):
         ("documents named report", {"name": "report"}),
         (
             "list documents added today",
-            {"added_after": time.mktime((2024, 5, 15, 0, 0, 0, 0, 0, -1))},
+            {"added_after": MIDNIGHT},
         ),
         ("list the contracts from 2021", {"year": 2021, "mentions": "contract"}),
         ("문서 목록", {}),
