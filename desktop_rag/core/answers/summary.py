@@ -469,11 +469,17 @@ def _sentences_of(text: str) -> list[str]:
     return out
 
 
+def claim_of(sentence: str) -> str:
+    """What a sentence of a summary claims of the document: without the words that only say
+    what the text does ("these pages describe", "이 부분은 … 다룹니다")."""
+    return " ".join(_META.sub(" ", sentence).split()) or sentence
+
+
 def check_sentence(sentence: str, texts: dict[int, str], candidates: list[int]) -> Checked:
     """The page among `candidates` that best supports the sentence (or, when none does alone,
     the two that do together); no pages when none does. Words that only say what the text
     does ("this part describes") are not asked of the pages."""
-    claim = " ".join(_META.sub(" ", sentence).split()) or sentence
+    claim = claim_of(sentence)
     pages = sorted({p for p in candidates if p in texts})
     if not pages:
         return Checked(sentence, [], 0.0)
