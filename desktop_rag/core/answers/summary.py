@@ -41,6 +41,7 @@ MAX_PARTS = 10
 # and writes about 20: a part costs a few seconds, the first note shows within 10.
 EVIDENCE_CHARS = {"en": 900, "ko": 400}
 NOTE_TOKENS = 64
+FIRST_PART_SHARE = 0.6  # of EVIDENCE_CHARS, for the first part
 OVERVIEW_TOKENS = 150
 SUPPORTED = 0.5  # citations.attribute's threshold: the share of a sentence's terms a page holds
 REPEATED = 0.85  # an overview sentence this much made of a note's words repeats it: left out
@@ -222,8 +223,10 @@ def summarize(
             return result
     parts = plan_parts(units, first, last)
     frequencies = _frequencies(units)
-    for part in parts:
-        part.evidence = choose_evidence(part.units, frequencies, EVIDENCE_CHARS[lang])
+    for k, part in enumerate(parts):
+        # the first note is made from fewer sentences, so that it is on screen sooner
+        budget = EVIDENCE_CHARS[lang] * (FIRST_PART_SHARE if k == 0 and len(parts) > 1 else 1)
+        part.evidence = choose_evidence(part.units, frequencies, int(budget))
     texts = store.page_texts(document_id, first, last)
     words = _PROMPTS[lang]
     timings: dict[str, float] = {}
