@@ -217,7 +217,7 @@ def summarize(
     if use_cache:
         kept = store.cached_summary(key)
         if kept is not None:
-            result = _answer_from_cache(question, kept)
+            result = _answer_from_cache(question, kept, doc)
             result.timings = {"cached": 1.0, "total": time.monotonic() - t0}
             _report(progress, 1, 1, "", 0.0)
             return result
@@ -654,9 +654,12 @@ def _to_cache(result: Answer) -> dict[str, Any]:
     }
 
 
-def _answer_from_cache(question: str, kept: dict[str, Any]) -> Answer:
+def _answer_from_cache(question: str, kept: dict[str, Any], doc: dict[str, Any]) -> Answer:
+    # kept by content: a copy of the file elsewhere (or renamed) opens where it is now
+    here = {"document_id": int(doc["id"]), "path": doc["path"], "kind": doc["kind"],
+            "title": doc["title"] or PurePath(doc["path"]).name}  # fmt: skip
     return Answer(
-        question, kept["text"], "summary", [Source(**s) for s in kept["sources"]],
+        question, kept["text"], "summary", [Source(**{**s, **here}) for s in kept["sources"]],
         cited=list(kept["cited"]), sentences=[SentenceSupport(**s) for s in kept["sentences"]],
         note=kept["note"], checks=dict(kept["checks"]), model=kept.get("model", ""),
     )  # fmt: skip
