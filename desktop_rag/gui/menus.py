@@ -71,6 +71,16 @@ class MenusMixin:
         self.stop_action.setEnabled(False)
         c.addSeparator()
         self._action(
+            c,
+            translate("MainWindow", "S&ummarize the selected document"),
+            self.summarize_selected,
+            "Ctrl+Shift+S",
+        )
+        self._action(
+            c, translate("MainWindow", "Ask the &whole library"), self.clear_scope, "Ctrl+Shift+L"
+        )
+        c.addSeparator()
+        self._action(
             c, translate("MainWindow", "&Export answer…"), self.export_last_answer, "Ctrl+E"
         )
         self._action(

@@ -63,6 +63,18 @@ class SummaryFlowMixin:
             name="summarize",
         )
 
+    def summarize_selected(self) -> None:
+        """Chat > Summarize the selected document (Ctrl+Shift+S)."""
+        from PySide6.QtCore import Qt
+
+        items = self.library_panel.tree.selectedItems()
+        if len(items) != 1:
+            self._status_message(
+                translate("MainWindow", "Select one document in the list to summarize it."), 5000
+            )
+            return
+        self.summarize_document(int(items[0].data(0, Qt.ItemDataRole.UserRole)))
+
     def summarize_pages_dialog(self, document_id: int) -> None:
         """Ask which pages, then summarize them."""
         from desktop_rag.core.answers.summary import parse_pages

@@ -381,6 +381,14 @@
         <translation>답변 멈추기(&amp;S)</translation>
     </message>
     <message>
+        <source>S&amp;ummarize the selected document</source>
+        <translation>선택한 문서 요약(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Ask the &amp;whole library</source>
+        <translation>라이브러리 전체에 묻기(&amp;W)</translation>
+    </message>
+    <message>
         <source>&amp;Export answer…</source>
         <translation>답변 내보내기(&amp;E)…</translation>
     </message>
@@ -723,6 +731,10 @@
     <message>
         <source>Summarize “{title}”</source>
         <translation>“{title}” 요약</translation>
+    </message>
+    <message>
+        <source>Select one document in the list to summarize it.</source>
+        <translation>요약할 문서를 목록에서 하나 고르세요.</translation>
     </message>
     <message>
         <source>Summarize pages</source>
