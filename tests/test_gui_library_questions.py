@@ -143,3 +143,19 @@ def test_summarize_from_the_document_list_shows_progress_and_a_checked_summary(w
     qtbot.waitUntil(lambda: window._ask_task is None, timeout=600_000)
     again = window.chat_view.exchanges[-1]["answer"]
     assert again["status"] == "summary" and again["text"] == answer["text"]  # kept
+
+
+def test_the_chat_menu_summarizes_the_selected_document(window, qtbot):
+    window.library_panel.tree.clearSelection()
+    window.summarize_selected()
+    assert "Select one document" in window.statusBar().currentMessage()
+    _item(window, "crafts.pdf").setSelected(True)
+    before = len(window.chat_view.exchanges)
+    action = next(
+        a for m in window.menuBar().actions() for a in m.menu().actions()
+        if a.shortcut().toString() == "Ctrl+Shift+S"
+    )  # fmt: skip
+    action.trigger()
+    qtbot.waitUntil(lambda: window._ask_task is None, timeout=600_000)
+    assert len(window.chat_view.exchanges) == before + 1
+    assert window.chat_view.exchanges[-1]["answer"]["status"] == "summary"
