@@ -208,7 +208,7 @@ def summarize(
             f"Pages {first}–{last} of “{title}” hold no text to summarize.",
             "Choose other pages; a scanned page without OCR has no text.",
         )
-    lang = "ko" if textnorm.script_of(" ".join(u.text for u in units[:200])) == "hangul" else "en"
+    lang = document_language(units)
     question = question or (f"Summarize “{title}”" if lang == "en" else f"“{title}” 요약")
     writes = generator is not None and (lang == "en" or generator.info.writes_korean)
     used = generator if writes else None
@@ -321,6 +321,21 @@ def _units(chunks: list[dict[str, Any]]) -> list[Unit]:
             out.append(Unit(int(chunk["page"]), start, int(chunk["char_start"]) + b, clean,
                             int(chunk["id"])))  # fmt: skip
     return out
+
+
+def document_language(units: list[Unit]) -> str:
+    """"ko" when a good share of the document's letters are Hangul (a Korean manual quotes
+    much English: commands, names), else "en": the language its summary is written in, so
+    that its sentences can be checked against its pages."""
+    hangul = latin = 0
+    for u in units:
+        for ch in u.text:
+            if "\uac00" <= ch <= "\ud7af":
+                hangul += 1
+            elif ch.isascii() and ch.isalpha():
+                latin += 1
+    # a Hangul syllable carries about what three Latin letters do
+    return "ko" if 3 * hangul >= latin else "en"
 
 
 def _terms(text: str) -> list[str]:
