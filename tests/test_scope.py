@@ -47,7 +47,6 @@ def test_a_large_scope_is_searched_through_the_index_and_filtered(catalog_librar
     monkeypatch.setattr(vectors_module, "EXACT_SCOPE_LIMIT", 0)
     monkeypatch.setattr(vectors_module, "MAX_SCOPE_NEIGHBOURS", 10**9)
     chunks = lib.store.chunk_ids_in(keep)
-    assert lib.vectors.scope_is_large(len(chunks), 300)
     ranked = retrieval.rank_chunks(
         lib.store, lib.vectors, lib.embedder(), lib.embedding_model, QUESTION, mode="dense",
         scope=keep,

@@ -324,7 +324,7 @@ def _units(chunks: list[dict[str, Any]]) -> list[Unit]:
 
 
 def document_language(units: list[Unit]) -> str:
-    """"ko" when a good share of the document's letters are Hangul (a Korean manual quotes
+    """ "ko" when a good share of the document's letters are Hangul (a Korean manual quotes
     much English: commands, names), else "en": the language its summary is written in, so
     that its sentences can be checked against its pages."""
     hangul = latin = 0

@@ -177,21 +177,17 @@ def rank_chunks(
         match = textnorm.fts_query(query)
         return store.fts_search(match, params.candidates, params.fts_weights, chunks)
     if mode == "dense":
-        return _dense(store, vectors, embedder.encode_query(query), params.candidates, chunks)
+        return _dense(vectors, embedder.encode_query(query), params.candidates, chunks)
     return _rankings(store, vectors, embedder, model, query, params, scope)[3]
 
 
 def _dense(
-    store: Store, vectors: VectorIndex, qvec: np.ndarray, k: int, chunks: np.ndarray | None
+    vectors: VectorIndex, qvec: np.ndarray, k: int, chunks: np.ndarray | None
 ) -> list[tuple[int, float]]:
-    """The meaning ranking: the whole index, or only a scope's chunks (compared one by one
-    from their stored embeddings, or through the index when the scope is large)."""
+    """The meaning ranking: the whole index, or only a scope's chunks."""
     if chunks is None:
         return vectors.search(qvec, k)
-    if vectors.scope_is_large(len(chunks), k):
-        return vectors.search_among(qvec, chunks, k)
-    cosine = _cosines(store, [int(c) for c in chunks], qvec, vectors.dim)
-    return sorted(cosine.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+    return vectors.search_among(qvec, chunks, k)
 
 
 def _rankings(
@@ -222,7 +218,7 @@ def _rankings(
         qvec = embedder.encode_query(query)
     finally:
         keyword = pending.result()
-    dense = _dense(store, vectors, qvec, params.candidates, chunks)
+    dense = _dense(vectors, qvec, params.candidates, chunks)
     if params.method == "convex":
         cosine = dict(dense)
         missing = [cid for cid, _ in keyword if cid not in cosine]
