@@ -74,3 +74,30 @@ def copy_of(tmp_path: Path):
         return dst
 
     return _copy
+
+
+@pytest.fixture(scope="session")
+def built_catalog(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """docgen.catalog_corpus ingested once with the real bundled model: (home, folder)."""
+    from desktop_rag.core.library import Library
+
+    home = tmp_path_factory.mktemp("catalog-home")
+    folder = docgen.catalog_corpus(tmp_path_factory.mktemp("catalog-docs") / "docs")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DESKTOP_RAG_HOME", str(home))
+        with Library.create("Catalog") as lib:
+            report = lib.ingest([folder])
+            assert not report.failed, report.failed
+    return home, folder
+
+
+@pytest.fixture
+def catalog_library(built_catalog: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch):
+    """The catalog library, open for this test: (library, the documents' folder)."""
+    from desktop_rag.core.library import Library
+
+    home, folder = built_catalog
+    monkeypatch.setenv("DESKTOP_RAG_HOME", str(home))
+    lib = Library.open("Catalog")
+    yield lib, folder
+    lib.close()

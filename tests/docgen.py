@@ -616,3 +616,104 @@ def encrypt_office(src: Path, dst: Path, password: str) -> Path:
     with open(src, "rb") as f, open(dst, "wb") as out:
         OOXMLFile(f).encrypt(password, out)
     return dst
+# --- a small library of known content, for the catalog --------------------------------------
+
+# Where "Harwick Bridge" stands in catalog_corpus, and how often: file -> {page: count}
+HARWICK_MENTIONS = {"bridges.pdf": {1: 2, 3: 1}, "memo.txt": {1: 2}, "river-notes.pdf": {2: 1}}
+KOREAN_MENTIONS = {"bridges.pdf": {2: 2}}  # "하윅 다리"
+CATALOG_YEARS = {"memo.txt": 2019, "Contracts/lease-2021.md": 2021}
+
+
+def catalog_corpus(folder: Path) -> Path:
+    """Five documents whose mentions, types, dates and folders the catalog tests know exactly:
+    two PDFs (one with Korean on its second page), a text memo dated 2019, a Markdown lease
+    in Contracts/ dated 2021 and a Word report that mentions none of it."""
+    import os
+    import time
+
+    folder.mkdir(parents=True, exist_ok=True)
+    make_pdf(
+        folder / "bridges.pdf",
+        [
+            "The Harwick Bridge crosses the river Wend. Engineers inspect the Harwick Bridge "
+            "every spring, and the inspection takes three days.",
+            "하윅 다리는 매년 봄에 점검합니다. 하윅 다리의 길이는 412미터입니다.",
+            "Tolls on the Harwick bridges were abolished in 1902, after a long campaign by the "
+            "market traders of the town.",
+            "The ferry service that ran before the bridges were built carried twelve passengers.",
+        ],
+        title="Bridges of the Wend",
+        fontname="korea",
+    )
+    make_pdf(
+        folder / "river-notes.pdf",
+        [
+            "The river Wend floods in most winters; the town keeps sandbags in the old mill.",
+            PAGE12_FACT,
+            "Anglers report that trout return to the upper river every May.",
+        ],
+        title="River Notes",
+    )
+    (folder / "memo.txt").write_text(
+        "Memo to the council. The Harwick Bridge needs new railings before summer.\n\n"
+        "Quotes for the harwick   bridge railings arrived from two firms.\n",
+        encoding="utf-8",
+    )
+    (folder / "Contracts").mkdir(exist_ok=True)
+    (folder / "Contracts" / "lease-2021.md").write_text(
+        "# Lease of the mill\n\nThe town leases the old mill to the rowing club for ten years "
+        "at a rent of 400 euros a year.\n",
+        encoding="utf-8",
+    )
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("Annual report of the rowing club. Membership grew to 140 rowers.")
+    d.save(str(folder / "report.docx"))
+    for name, year in CATALOG_YEARS.items():
+        stamp = time.mktime((year, 6, 1, 12, 0, 0, 0, 0, -1))
+        os.utime(folder / name, (stamp, stamp))
+    return folder
+
+
+# --- documents to summarize ------------------------------------------------------------------
+
+# One topic per chapter of topics_pdf: (heading, sentences); a summary must come from them.
+CHAPTERS = [
+    (
+        "Chapter 1 Beekeeping",
+        "Beekeepers inspect the hive frames every week in summer. A strong colony holds about "
+        "fifty thousand bees. Honey is harvested in late August, when the frames are capped. "
+        "Mite infestations are the main threat to the colonies, and the keepers treat them in "
+        "autumn.",
+    ),
+    (
+        "Chapter 2 Glassblowing",
+        "Glassblowers gather molten silica on the end of a long pipe. The glass must cool "
+        "slowly in an annealing kiln, or it cracks. Colour comes from metal oxides: cobalt "
+        "makes the glass blue and copper makes it green. A bowl takes about two hours to make.",
+    ),
+    (
+        "Chapter 3 Cartography",
+        "Cartographers draw contour lines to show the height of the land. Survey teams measure "
+        "angles between hilltops by triangulation. Every map projection distorts either areas "
+        "or angles. The national survey published its first complete map in 1870.",
+    ),
+]
+
+
+def topics_pdf(path: Path, pages_per_chapter: int = 3) -> Path:
+    """A short book: a contents page, then three chapters of `pages_per_chapter` pages each,
+    every page of a chapter about its topic only (its sentences, reordered)."""
+    pages = [
+        "Contents\n\n"
+        + "\n".join(f"{h} {2 + i * pages_per_chapter}" for i, (h, _) in enumerate(CHAPTERS))
+        + "\nIndex 11\nNotes 12\nSources 13"
+    ]
+    for heading, text in CHAPTERS:
+        sentences = [s.strip() + "." for s in text.split(".") if s.strip()]
+        for n in range(pages_per_chapter):
+            order = sentences[n % len(sentences) :] + sentences[: n % len(sentences)]
+            head = f"{heading}\n\n" if n == 0 else ""
+            pages.append(head + " ".join(order))
+    return make_pdf(path, pages, title="Crafts and Sciences")

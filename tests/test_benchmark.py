@@ -72,6 +72,8 @@ def test_synthetic_library_is_searchable(tmp_path: Path):
     benchmark.bench_search(report, tmp_path, queries=5, say=lambda _: None, sizes=[300])
     row = report.rows[0]
     assert row.name == "search p50, 300 chunks" and row.value and row.baseline is not None
+    scoped = {r.name: r for r in report.rows}["scoped search p50, 300 chunks, 1 document"]
+    assert scoped.value and scoped.baseline == row.value
 
 
 def test_a_bare_qt_window_reports_when_it_is_shown(tmp_path: Path):
@@ -170,3 +172,18 @@ def test_scale_builds_measures_and_plots(tmp_path: Path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     text = scale.table(points, {"cpus": 2})
     assert "600" in text and "disk/chunk" in text
+
+
+@pytest.mark.slow
+def test_summary_section_times_the_first_text_the_whole_and_the_kept_summary(tmp_path: Path):
+    from desktop_rag.core.measure.summary_bench import bench_summary
+
+    report = BenchReport(quick=True)
+    bench_summary(report, tmp_path, lambda _: None, pages=6)
+    rows = {r.name: r for r in report.rows}
+    first = rows["summary of a 6-page PDF: first text"]
+    whole = rows["summary of a 6-page PDF: whole"]
+    assert first.value and whole.value and 0 < first.value < whole.value
+    assert 0 <= rows["summary sentences supported"].value <= 100  # type: ignore[operator]
+    kept = rows["summary asked again (kept)"]
+    assert kept.note == "same text" and kept.value < 1000 * whole.value  # type: ignore[operator]

@@ -1,8 +1,9 @@
 """The `desktop-rag` command. No argument opens the window.
 
 Its commands, one module per group: libraries.py (libraries), ingest.py (ingest, watch,
-folders), ask.py (search, ask), chats.py (chats), models.py (models), measure.py (eval,
-bench); common.py is what they share (user errors, logging, progress)."""
+folders), ask.py (search, ask), summarize.py (summarize), chats.py (chats), models.py
+(models), measure.py (eval, bench); common.py is what they share (user errors, logging,
+progress)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sys
 import click
 
 from desktop_rag import __version__
-from desktop_rag.cli import ask, chats, ingest, libraries, measure, models
+from desktop_rag.cli import ask, chats, ingest, libraries, measure, models, summarize
 from desktop_rag.cli.common import _setup
 
 
@@ -62,6 +63,6 @@ def open_window(paths: tuple[str, ...]) -> None:
     sys.exit(gui_main(open_paths=list(paths)))
 
 
-for _group in (libraries, ingest, ask, chats, models, measure):
+for _group in (libraries, ingest, ask, summarize, chats, models, measure):
     for _command in _group.COMMANDS:
         main.add_command(_command)

@@ -106,6 +106,20 @@ def search(query: str, library_name: str | None, k: int, as_json: bool) -> None:
 @click.option("--library", "-l", "library_name", help="Library name (default: the current one).")
 @click.option("--model", "model_ref", default="", help="A .gguf path or a registered model name.")
 @click.option("--chat", "chat_id", type=int, default=None, help="Continue this chat.")
+@click.option(
+    "--document",
+    "-d",
+    "documents",
+    multiple=True,
+    help="Ask only within this document (its number, file name or title); repeatable.",
+)
+@click.option(
+    "--folder",
+    "folders",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Ask only within the documents under this folder (a linked one, say); repeatable.",
+)
 @click.option("--no-model", is_flag=True, help="Skip the LLM: show the best passages only.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON at the end.")
 @click.option(
@@ -121,18 +135,25 @@ def ask(
     library_name: str | None,
     model_ref: str,
     chat_id: int | None,
+    documents: tuple[str, ...],
+    folders: tuple[str, ...],
     no_model: bool,
     as_json: bool,
     export_path: str | None,
 ) -> None:
-    """Answer QUESTION from a library with a local LLM, citing the sources."""
+    """Answer QUESTION from a library with a local LLM, citing the sources. Questions about
+    the library itself ("which documents mention X", "list my PDFs from 2021") are answered
+    from its catalog, and a request for a summary ("summarize report.pdf") is summarized."""
     if export_path:
         from desktop_rag.core.answers.export import export_format
 
         export_format(export_path)  # a wrong suffix fails before the model runs
+    from desktop_rag.cli.summarize import SummaryProgress, print_answer
     from desktop_rag.core.answers import qa
     from desktop_rag.core.answers.generation import Generator
     from desktop_rag.core.answers.models import resolve_llm
+    from desktop_rag.core.answers.respond import respond
+    from desktop_rag.core.answers.route import classify
     from desktop_rag.core.config import Settings
     from desktop_rag.core.library import Library
 
@@ -151,14 +172,22 @@ def ask(
     with Library.open(name, passphrase=_passphrase(name)) as lib:
         if chat_id is not None and lib.store.chat(chat_id) is None:
             raise UserError(f"There is no chat {chat_id} in this library.")
+        scope = _scope(lib, documents, folders)
         history = qa.previous_questions(lib.store, chat_id)
         pending, total = lib.pending_embeddings()
         printer = StreamedAnswer()
         stream = None if as_json else printer.piece
-        result = qa.answer(
+        progress = None
+        if classify(question).kind == "summary":  # notes and progress on stderr
+            shown = SummaryProgress()
+            stream = None if as_json or not _isatty(sys.stderr) else shown.text
+            progress = None if as_json else shown.progress
+        result = respond(
             lib,
             question,
             generator,
+            scope=scope,
+            progress=progress,
             top_k=settings.top_k,
             max_answer_tokens=settings.max_answer_tokens,
             temperature=settings.temperature,
@@ -175,6 +204,12 @@ def ask(
         _export_answer(result, export_path, library)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if result.status in ("summary", "catalog", "choose"):
+        if printer.streamed:
+            click.echo("", err=True)
+        print_answer(result)
+        click.echo(f"(chat {result.chat_id})", err=True)
         return
     # the streamed text lacks the citations the check adds afterwards: the printer replaces
     # it on a terminal; elsewhere the sources below name the ones it added
@@ -208,6 +243,22 @@ def ask(
 
         click.echo(f"note: {partial_note(pending, total)}", err=True)
     click.echo(f"(chat {result.chat_id})", err=True)
+
+
+def _scope(lib: Any, documents: tuple[str, ...], folders: tuple[str, ...]) -> list[int] | None:
+    """The document ids `--document` and `--folder` name, or None for the whole library."""
+    if not documents and not folders:
+        return None
+    ids = [d["id"] for d in lib.find_documents(documents)]
+    for folder in folders:
+        found = lib.documents_in_folder(folder)
+        if not found:
+            raise UserError(
+                f"No document of this library is under {folder}.",
+                "Check the folder, or link it: `desktop-rag folders link FOLDER`.",
+            )
+        ids += [d["id"] for d in found if d["id"] not in ids]
+    return ids
 
 
 def _export_answer(result: Any, path: str, library: str) -> None:

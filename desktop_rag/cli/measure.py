@@ -38,6 +38,14 @@ from desktop_rag.core.errors import UserError
     help="Answer quality on a question-answering set (articles or PDFs with questions).",
 )
 @click.option(
+    "--summaries",
+    "summaries_dir",
+    default=None,
+    type=click.Path(exists=True, file_okay=False, path_type=str),
+    help="Summarize every document of a folder (or its pdfs/): time to the first text and in "
+    "all, and the share of the model's sentences the pages support.",
+)
+@click.option(
     "--mode",
     type=click.Choice(["bm25", "dense", "hybrid", "all"]),
     default="all",
@@ -45,9 +53,16 @@ from desktop_rag.core.errors import UserError
     help="--beir, --pages: keyword, meaning, or the hybrid search users get; all: each.",
 )
 @click.option("--split", default="test", show_default=True, help="Which split to score.")
-@click.option("--limit", default=0, help="--qa: ask this many questions, drawn at random.")
+@click.option(
+    "--limit",
+    default=0,
+    help="--qa: ask this many questions, drawn at random; --summaries: "
+    "summarize the first this many documents.",
+)
 @click.option("--seed", default=0, show_default=True, help="--qa: the draw's seed.")
-@click.option("--model", "model_ref", default="", help="--qa: a .gguf path or registered name.")
+@click.option(
+    "--model", "model_ref", default="", help="--qa, --summaries: a .gguf path or registered name."
+)
 @click.option(
     "--embedding-model",
     default="",
@@ -68,6 +83,7 @@ def eval_command(
     beir_dir: str | None,
     pages_dir: str | None,
     qa_dir: str | None,
+    summaries_dir: str | None,
     mode: str,
     split: str,
     limit: int,
@@ -80,12 +96,14 @@ def eval_command(
 ) -> None:
     """Measure search (--beir: nDCG@10, Recall@10/100, MRR@10 per mode; --pages: page-hit@1/
     5/10 and MRR on PDFs with gold pages) or answers (--qa: right, cited, refused when they
-    should be, in the question's language, how fast)."""
+    should be, in the question's language, how fast) or summaries (--summaries: how long, how
+    many of their sentences the pages support)."""
     from tqdm import tqdm
 
-    if sum(1 for d in (beir_dir, qa_dir, pages_dir) if d) != 1:
+    if sum(1 for d in (beir_dir, qa_dir, pages_dir, summaries_dir) if d) != 1:
         raise UserError(
-            "Give one dataset to measure on.", "Use --beir DIR, --pages DIR or --qa DIR."
+            "Give one dataset to measure on.",
+            "Use --beir DIR, --pages DIR, --qa DIR or --summaries DIR.",
         )
     bar = None if quiet else tqdm(total=0, unit="doc", file=sys.stderr, dynamic_ncols=True)
 
@@ -103,6 +121,19 @@ def eval_command(
     try:
         if qa_dir:
             report = _eval_qa(qa_dir, split, limit, seed, model_ref, index_dir, progress, bar)
+        elif summaries_dir:
+            from desktop_rag.core.measure.summary_eval import evaluate_summaries
+
+            def summarized(outcome: Any, done: int, total: int) -> None:
+                if bar is not None:
+                    bar.unit, bar.total, bar.n = "document", total, done
+                    bar.set_postfix_str(f"{outcome.document} {outcome.total_s:.0f} s")
+                    bar.refresh()
+
+            report = evaluate_summaries(
+                summaries_dir, model_ref, index_dir, limit, progress=progress,
+                on_summary=summarized,
+            )  # fmt: skip
         elif pages_dir:
             from desktop_rag.core.measure.page_evaluation import evaluate_pages
 
@@ -168,7 +199,7 @@ def _eval_qa(
 @click.option(
     "--only",
     multiple=True,
-    type=click.Choice(["ingest", "search", "generation", "startup"]),
+    type=click.Choice(["ingest", "search", "generation", "startup", "summary"]),
     help="Run only these sections (repeatable).",
 )
 @click.option(
@@ -216,8 +247,9 @@ def bench(
     scale_dir: str | None,
     plot_path: str,
 ) -> None:
-    """Speed of ingestion, search, generation and start-up, each beside the raw component;
-    with --scale, how search, memory and disk grow with the library."""
+    """Speed of ingestion, search, generation, start-up and summaries, each beside the raw
+    component where there is one; with --scale, how search, memory and disk grow with the
+    library."""
     from desktop_rag.core.measure.benchmark import SECTIONS, run_benchmark
 
     def progress(p: Any) -> None:

@@ -555,13 +555,29 @@ class Library:
         self._require_writable()
         return sync_linked_folders(self, progress, cancel)
 
-    def search(self, query: str, k: int = 10) -> list[Any]:
-        """Hybrid keyword + meaning search; returns Hits, best first."""
+    def search(self, query: str, k: int = 10, scope: list[int] | None = None) -> list[Any]:
+        """Hybrid keyword + meaning search; returns Hits, best first. `scope`: only in these
+        documents (ids, as `find_documents` and `documents_in_folder` give them)."""
         from desktop_rag.core.search.retrieval import search
 
         if not self.encrypted:  # questions only in debug logs, and never an encrypted library's
             log.debug("search in %s: %r", self.name, query)
-        return search(self.store, self.vectors, self.embedder(), self.embedding_model, query, k)
+        return search(
+            self.store, self.vectors, self.embedder(), self.embedding_model, query, k, scope=scope
+        )
+
+    def find_documents(self, refs: Iterable[str]) -> list[dict[str, Any]]:
+        """The documents named by `refs` (an id, a path, a file name or a title, or a part of
+        one that only one document has), each once; a name that fits none or several is an
+        error that lists what it could mean."""
+        return find_documents(self.store, refs)
+
+    def documents_in_folder(self, folder: str | Path) -> list[dict[str, Any]]:
+        """The indexed documents under a folder (a linked folder, or any on disk)."""
+        from desktop_rag.core.storage.catalog import in_folder, user_documents
+
+        path = os.path.abspath(os.path.expanduser(str(folder)))
+        return [d for d in user_documents(self.store) if in_folder(d["path"], path)]
 
     def reader(self) -> LibraryReader:
         """A view for another thread (the ask lane): its own connection, the shared index."""
@@ -576,6 +592,31 @@ class Library:
     def _require_writable(self) -> None:
         if self.readonly:
             raise UserError(f"The library '{self.name}' is open read-only.")
+
+
+def find_documents(store: Store, refs: Iterable[str]) -> list[dict[str, Any]]:
+    """Library.find_documents on any store (the ask lane's reader has its own)."""
+    from desktop_rag.core.storage import catalog
+
+    out: list[dict[str, Any]] = []
+    for ref in refs:
+        found = catalog.find_documents(store, ref)
+        if not found:
+            raise UserError(
+                f"No document in this library is called '{ref}'.",
+                'Give its file name, title or number; `desktop-rag ask "list my documents"` '
+                "lists them.",
+            )
+        if len(found) > 1:
+            names = "; ".join(f"{d['id']}: {Path(d['path']).name}" for d in found[:6])
+            more = f" and {len(found) - 6} more" if len(found) > 6 else ""
+            raise UserError(
+                f"'{ref}' could mean {len(found)} documents ({names}{more}).",
+                "Give more of the name, or its number.",
+            )
+        if found[0]["id"] not in {d["id"] for d in out}:
+            out.append(found[0])
+    return out
 
 
 class LibraryReader:
@@ -593,11 +634,11 @@ class LibraryReader:
         """The library's, read each time: the first document may settle it (settle_model)."""
         return self._library.embedding_model
 
-    def search(self, query: str, k: int = 10) -> list[Any]:
+    def search(self, query: str, k: int = 10, scope: list[int] | None = None) -> list[Any]:
         from desktop_rag.core.search.retrieval import search
 
         model = self.embedding_model
-        return search(self.store, self.vectors, embedder_for(model), model, query, k)
+        return search(self.store, self.vectors, embedder_for(model), model, query, k, scope=scope)
 
     def pending_embeddings(self) -> tuple[int, int]:
         """(chunks searchable by keywords only so far, all chunks): meaning search is partial

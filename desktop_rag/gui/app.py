@@ -26,6 +26,8 @@ QLabel#muted { color: palette(mid); }
 QLabel#placeholder { color: palette(mid); font-size: 15px; padding: 24px; }
 QLabel#viewerTitle { font-weight: 600; }
 QTextBrowser { padding: 8px; }
+QFrame#scopeChip { background: palette(alternate-base); border: 1px solid palette(highlight);
+                   border-radius: 11px; }
 """
 
 

@@ -116,19 +116,20 @@ class AskFlowMixin:
             self._ask_task.cancel.cancel()
             self._mark_stopped()
         state, settings, chat_id = self._ask_state, self.settings, self.chat_id
+        scope = self.scope
 
         def work(task: Task) -> qa.Answer:
-            if state.reader is None or state.library is not lib:
-                if state.reader is not None:
-                    state.reader.close()
-                state.reader, state.library = lib.reader(), lib
-            self._ensure_generator(state, settings)
+            from desktop_rag.core.answers.respond import respond
+
+            self._prepare_ask_lane(state, lib, settings)
             history = qa.previous_questions(state.reader.store, chat_id)
             pending, total = state.reader.pending_embeddings()
-            result = qa.answer(
+            result = respond(
                 state.reader,
                 question,
                 state.generator,
+                scope=self.resolve_scope(state.reader.store, scope),
+                progress=task.report,
                 top_k=settings.top_k,
                 max_answer_tokens=settings.max_answer_tokens,
                 temperature=settings.temperature,
@@ -138,7 +139,9 @@ class AskFlowMixin:
                 cancel=task.cancel,
                 no_model_reason=state.no_model_reason,
             )
-            if pending:  # what is indexed so far answered: keywords for every passage
+            # what is indexed so far answered (a search's answer: the catalog and summaries
+            # do not search by meaning): keywords for every passage
+            if pending and result.retrieval_query:
                 result.checks["meaning_pending"] = pending
                 partial = translate(
                     "MainWindow",
@@ -153,10 +156,19 @@ class AskFlowMixin:
         self._ask_task = self.ask_lane.submit(
             work,
             on_text=self.chat_view.append_text,
+            on_progress=self.chat_view.progress.report,
             on_result=self._answered,
             on_error=self._ask_failed,
             name="ask",
         )
+
+    def _prepare_ask_lane(self, state: _AskState, lib: Library, settings: Settings) -> None:
+        """On the ask lane: a reader of the current library and the warm model."""
+        if state.reader is None or state.library is not lib:
+            if state.reader is not None:
+                state.reader.close()
+            state.reader, state.library = lib.reader(), lib
+        self._ensure_generator(state, settings)
 
     def _answered(self, result: qa.Answer) -> None:
         self._ask_task = None
@@ -185,6 +197,8 @@ class AskFlowMixin:
         """Stop (button, menu and Esc) works only while an answer is on its way."""
         self.chat_view.set_busy(answering)
         self.stop_action.setEnabled(answering)
+        if not answering:
+            self.chat_view.progress.hide()
 
     def _mark_stopped(self) -> None:
         if self.chat_view.exchanges:

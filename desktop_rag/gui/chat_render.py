@@ -68,6 +68,25 @@ def answer_markdown(index: int, text: str, numbers: set[int]) -> str:
     )
 
 
+_ITEM = re.compile(r"^(\d{1,4})\. (.+?) — (.*)$")
+
+
+def catalog_markdown(index: int, text: str, numbers: set[int], scheme: str = "cite") -> str:
+    """A catalog answer: each numbered item's name is a link (to its first source, or with
+    scheme "summarize" to a summary of it); the other [n] are citation links."""
+    lines = []
+    for line in text.split("\n"):
+        m = _ITEM.match(line)
+        cites = [int(n) for n in _CITE.findall(line) if int(n) in numbers]
+        if m and cites:
+            rest = answer_markdown(index, m.group(3), numbers)
+            name = plain(m.group(2))
+            lines.append(rf"{m.group(1)}\. [{name}]({scheme}:{index}:{cites[0]}) — {rest}")
+        else:
+            lines.append(answer_markdown(index, line, numbers) if cites else plain(line))
+    return "  \n".join(lines)
+
+
 def exchange_markdown(
     index: int, question: str, answer: dict[str, Any] | None, export_label: str = ""
 ) -> str:
@@ -84,7 +103,11 @@ def exchange_markdown(
     if answer.get("streaming"):
         parts.append(defang(text) + " ▍")
         return "\n".join(parts)
-    if status in ("answered", "no_model", "cancelled"):
+    if status in ("catalog", "choose"):
+        parts.append(
+            catalog_markdown(index, text, numbers, "summarize" if status == "choose" else "cite")
+        )
+    elif status in ("answered", "no_model", "cancelled", "summary"):
         parts.append(
             answer_markdown(index, text, numbers)
             if status != "no_model"
@@ -106,6 +129,16 @@ def exchange_markdown(
         parts += ["", f"*{plain(answer['note'])}*"]
     cited = set(answer.get("cited", []))
     shown = [s for s in sources if s["number"] in cited] if status == "answered" else sources
+    if status == "summary" and sources:  # one page each: a line of links, not a list
+        label = translate("ChatRender", "Pages cited:")
+        links = " · ".join(
+            f"[\\[{s['number']}\\] {plain(_page(s['page']))}](cite:{index}:{s['number']})"
+            for s in sources
+            if s["number"] in cited
+        )
+        parts += ["", f"**{plain(label)}** {links}"]
+    if status in ("summary", "catalog", "choose"):
+        shown = []  # the text links to them
     if shown:
         label = (
             translate("ChatRender", "Closest passages:")

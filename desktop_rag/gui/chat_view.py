@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_rag.gui.chat_render import exchange_markdown
+from desktop_rag.gui.scope_chip import ScopeChip
+from desktop_rag.gui.work_progress import WorkProgress
 
 EMPTY_LIBRARY = QT_TRANSLATE_NOOP(
     "ChatView", "Drop files or folders anywhere on this window to add them to the library."
@@ -107,6 +109,7 @@ class ChatView(QWidget):
     citation_clicked = Signal(dict)  # the source
     export_answer = Signal(int)  # the exchange's index
     export_chat = Signal()
+    summarize_requested = Signal(int)  # a document id
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -144,9 +147,16 @@ class ChatView(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.question, 1)
         row.addLayout(buttons)
+        self.progress = WorkProgress()
+        self.scope_chip = ScopeChip()
+        chip_row = QHBoxLayout()
+        chip_row.addWidget(self.scope_chip)
+        chip_row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 8, 4, 8)
         layout.addWidget(self.stack, 1)
+        layout.addWidget(self.progress)
+        layout.addLayout(chip_row)
         layout.addLayout(row)
 
     # --- state ---
@@ -267,13 +277,18 @@ class ChatView(QWidget):
             if self.finished(index):
                 self.export_answer.emit(index)
             return
-        if url.scheme() not in ("cite", "quote"):
+        if url.scheme() not in ("cite", "quote", "summarize"):
             return  # no other links exist; never open anything else
         try:
             index, number = (int(x) for x in url.path().split(":"))
         except ValueError:
             return
         answer = self.exchanges[index]["answer"] if index < len(self.exchanges) else None
+        if url.scheme() == "summarize":  # a document offered for a summary
+            for s in (answer or {}).get("sources", []):
+                if s["number"] == number:
+                    self.summarize_requested.emit(int(s["document_id"]))
+            return
         if url.scheme() == "quote":  # the quoted source, with the quoted sentence highlighted
             quotes = (answer or {}).get("quotes") or []
             if number >= len(quotes):

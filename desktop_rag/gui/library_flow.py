@@ -106,6 +106,7 @@ class LibraryFlowMixin:
         self.setWindowTitle(f"{lib.name} — desktop-rag")
         self.chat_id = None
         self.chat_view.load([])
+        self.clear_scope()  # a scope names the documents of the library before
         self.viewer.close_document()
         self.refresh_documents()
         self.refresh_chats()

@@ -43,6 +43,9 @@ class LibraryPanel(QWidget):
     reindex_documents = Signal(list)  # paths
     open_document = Signal(str)  # path
     unlock_requested = Signal()
+    ask_in_documents = Signal(list)  # document ids: questions keep to them
+    summarize_document = Signal(int)  # document id
+    summarize_pages = Signal(int)  # document id: asks which pages first
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -200,12 +203,28 @@ class LibraryPanel(QWidget):
             return
         ids = [i.data(0, Qt.ItemDataRole.UserRole) for i in items]
         paths = [i.data(0, Qt.ItemDataRole.UserRole + 1) for i in items]
+        menu = self.context_menu(ids, paths)
+        menu.exec(self.tree.viewport().mapToGlobal(pos))
+        menu.deleteLater()
+
+    def context_menu(self, ids: list[int], paths: list[str]) -> QMenu:
+        """The documents' menu: ask within them, summarize one, open, re-index, remove."""
         menu = QMenu(self)
+        ask = (
+            self.tr("Ask about this document")
+            if len(ids) == 1
+            else self.tr("Ask about these {n} documents").format(n=len(ids))
+        )
+        menu.addAction(ask, lambda: self.ask_in_documents.emit(ids))
+        if len(ids) == 1:
+            menu.addAction(self.tr("Summarize"), lambda: self.summarize_document.emit(ids[0]))
+            menu.addAction(self.tr("Summarize pages…"), lambda: self.summarize_pages.emit(ids[0]))
+        menu.addSeparator()
         menu.addAction(self.tr("Open file"), lambda: self.open_document.emit(paths[0]))
         menu.addAction(self.tr("Re-index"), lambda: self.reindex_documents.emit(paths))
         menu.addSeparator()
         menu.addAction(self.tr("Remove from library"), lambda: self.remove_documents.emit(ids))
-        menu.exec(self.tree.viewport().mapToGlobal(pos))
+        return menu
 
 
 def _with_parts(

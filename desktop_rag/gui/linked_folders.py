@@ -28,6 +28,7 @@ class LinkedFoldersBox(QWidget):
     unlink_requested = Signal(str)  # the folder
     sync_requested = Signal(str)
     open_requested = Signal(str)
+    ask_in_folder = Signal(str)  # questions keep to the documents under it
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -107,6 +108,8 @@ class LinkedFoldersBox(QWidget):
     def context_menu(self, item: QListWidgetItem) -> QMenu:
         path = item.data(PATH_ROLE)
         menu = QMenu(self)
+        menu.addAction(self.tr("Ask about this folder"), lambda: self.ask_in_folder.emit(path))
+        menu.addSeparator()
         menu.addAction(self.tr("Look for changes now"), lambda: self.sync_requested.emit(path))
         menu.addAction(self.tr("Open folder"), lambda: self.open_requested.emit(path))
         menu.addSeparator()

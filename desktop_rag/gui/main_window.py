@@ -4,8 +4,9 @@ What it does is in its parts (mixins, one module each, all sharing the window's 
 its "MainWindow" translation context): menus.py (menus, status bar, signal wiring),
 library_flow.py (libraries), encryption_flow.py (passphrases, encrypting libraries),
 ingest_flow.py (documents, indexing, linked folders), meaning_flow.py (embeddings after
-keywords, in the background), ask_flow.py (questions, answers, exports, chats) and dialogs.py
-(Settings, About, the guide)."""
+keywords, in the background), ask_flow.py (questions, answers, exports, chats), scope_flow.py
+(asking within documents or a folder), summary_flow.py (summaries) and dialogs.py (Settings,
+About, the guide)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,9 @@ from desktop_rag.gui.library_panel import LibraryPanel
 from desktop_rag.gui.meaning_flow import MeaningFlowMixin
 from desktop_rag.gui.menus import MenusMixin
 from desktop_rag.gui.messages import show_error
+from desktop_rag.gui.scope_flow import ScopeFlowMixin
 from desktop_rag.gui.source_viewer import SourceViewer
+from desktop_rag.gui.summary_flow import SummaryFlowMixin
 from desktop_rag.gui.workers import Lane, Task
 
 
@@ -40,6 +43,8 @@ class MainWindow(
     IngestFlowMixin,
     MeaningFlowMixin,
     AskFlowMixin,
+    ScopeFlowMixin,
+    SummaryFlowMixin,
     DialogsMixin,
     QMainWindow,
 ):
@@ -54,6 +59,7 @@ class MainWindow(
         self.library: Library | None = None
         self.view_store: Store | None = None
         self.chat_id: int | None = None
+        self.scope: dict[str, Any] | None = None  # what questions keep to (scope_flow)
         self._ask_state = _AskState()
         self._ask_task: Task | None = None
         self._ingest_tasks: list[Task] = []

@@ -79,6 +79,16 @@ class MenusMixin:
         self.stop_action.setEnabled(False)
         c.addSeparator()
         self._action(
+            c,
+            translate("MainWindow", "S&ummarize the selected document"),
+            self.summarize_selected,
+            "Ctrl+Shift+S",
+        )
+        self._action(
+            c, translate("MainWindow", "Ask the &whole library"), self.clear_scope, "Ctrl+Shift+L"
+        )
+        c.addSeparator()
+        self._action(
             c, translate("MainWindow", "&Export answer…"), self.export_last_answer, "Ctrl+E"
         )
         self._action(
@@ -119,6 +129,11 @@ class MenusMixin:
         lp.remove_documents.connect(self.remove_documents)
         lp.reindex_documents.connect(lambda paths: self.ingest(paths, force=True))
         lp.open_document.connect(lambda p: QDesktopServices.openUrl(QUrl.fromLocalFile(p)))
+        lp.ask_in_documents.connect(self.ask_in_documents)
+        lp.summarize_document.connect(self.summarize_document)
+        lp.summarize_pages.connect(self.summarize_pages_dialog)
+        self.chat_view.scope_chip.cleared.connect(self.clear_scope)
+        self.chat_view.summarize_requested.connect(self.summarize_document)
         self.chat_list.chat_chosen.connect(self.open_chat)
         self.chat_list.new_chat.connect(self.new_chat)
         self.chat_list.delete_chat.connect(self.delete_chat)
@@ -134,6 +149,7 @@ class MenusMixin:
         folders.unlink_requested.connect(self.unlink_folder_dialog)
         folders.sync_requested.connect(self.folder_sync.sync)
         folders.open_requested.connect(lambda p: QDesktopServices.openUrl(QUrl.fromLocalFile(p)))
+        folders.ask_in_folder.connect(self.ask_in_folder)
         fs = self.folder_sync
         fs.synced.connect(self._folder_synced)
         fs.failed.connect(self._error)

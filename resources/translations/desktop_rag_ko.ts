@@ -89,6 +89,10 @@
         <source>Stopped.</source>
         <translation>멈췄습니다.</translation>
     </message>
+    <message>
+        <source>Pages cited:</source>
+        <translation>인용한 쪽:</translation>
+    </message>
 </context>
 <context>
     <name>ChatView</name>
@@ -278,6 +282,22 @@
         <source>Remove from library</source>
         <translation>서재에서 빼기</translation>
     </message>
+    <message>
+        <source>Ask about this document</source>
+        <translation>이 문서에서만 묻기</translation>
+    </message>
+    <message>
+        <source>Ask about these {n} documents</source>
+        <translation>이 문서 {n}개에서만 묻기</translation>
+    </message>
+    <message>
+        <source>Summarize</source>
+        <translation>요약</translation>
+    </message>
+    <message>
+        <source>Summarize pages…</source>
+        <translation>쪽 범위 요약…</translation>
+    </message>
 </context>
 <context>
     <name>LinkedFoldersBox</name>
@@ -328,6 +348,10 @@
     <message>
         <source>Unlink…</source>
         <translation>연결 끊기…</translation>
+    </message>
+    <message>
+        <source>Ask about this folder</source>
+        <translation>이 폴더에서만 묻기</translation>
     </message>
 </context>
 <context>
@@ -776,6 +800,50 @@
         <source>Decrypting “{name}”…</source>
         <translation>“{name}” 암호화 해제 중…</translation>
     </message>
+    <message>
+        <source>S&amp;ummarize the selected document</source>
+        <translation>선택한 문서 요약(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Ask the &amp;whole library</source>
+        <translation>라이브러리 전체에 묻기(&amp;W)</translation>
+    </message>
+    <message>
+        <source>Asking in “{name}”</source>
+        <translation>“{name}”에서만 묻는 중</translation>
+    </message>
+    <message>
+        <source>Asking in {n} documents</source>
+        <translation>문서 {n}개에서만 묻는 중</translation>
+    </message>
+    <message>
+        <source>Asking in the folder “{name}”</source>
+        <translation>“{name}” 폴더에서만 묻는 중</translation>
+    </message>
+    <message>
+        <source>Summarize pages {first}–{last} of “{title}”</source>
+        <translation>“{title}” {first}–{last}쪽 요약</translation>
+    </message>
+    <message>
+        <source>Summarize “{title}”</source>
+        <translation>“{title}” 요약</translation>
+    </message>
+    <message>
+        <source>Select one document in the list to summarize it.</source>
+        <translation>요약할 문서를 목록에서 하나 고르세요.</translation>
+    </message>
+    <message>
+        <source>Summarize pages</source>
+        <translation>쪽 범위 요약</translation>
+    </message>
+    <message>
+        <source>Pages of “{title}” to summarize (1–{n}), like 3-9:</source>
+        <translation>요약할 “{title}”의 쪽 (1–{n}), 예: 3-9:</translation>
+    </message>
+    <message>
+        <source>The document has {n} pages.</source>
+        <translation>이 문서는 {n}쪽입니다.</translation>
+    </message>
 </context>
 <context>
     <name>Messages</name>
@@ -821,6 +889,13 @@
     <message>
         <source>Encrypt this library with a passphrase</source>
         <translation>이 서재를 암호 문구로 암호화</translation>
+    </message>
+</context>
+<context>
+    <name>ScopeChip</name>
+    <message>
+        <source>Ask the whole library again</source>
+        <translation>라이브러리 전체에 다시 묻기</translation>
     </message>
 </context>
 <context>
@@ -959,6 +1034,21 @@
     <message>
         <source>The file {name} cannot be shown ({reason}). It may have been moved or deleted; the indexed text is still searchable.</source>
         <translation>{name} 파일을 보여 줄 수 없습니다 ({reason}). 옮겨졌거나 지워졌을 수 있습니다. 색인된 내용은 여전히 검색됩니다.</translation>
+    </message>
+</context>
+<context>
+    <name>WorkProgress</name>
+    <message>
+        <source>Summarizing — {part} ({n} of {total})</source>
+        <translation>요약하는 중 — {part} ({total}개 중 {n}번째)</translation>
+    </message>
+    <message>
+        <source>about {n} s left</source>
+        <translation>약 {n}초 남음</translation>
+    </message>
+    <message>
+        <source>about {n} min left</source>
+        <translation>약 {n}분 남음</translation>
     </message>
 </context>
 </TS>

@@ -7,8 +7,9 @@ vs the torch path it replaced, side by side on the same chunks), search (the hyb
 USearch alone, on libraries of 10k and 100k chunks whose text is synthetic and whose vectors
 are random unit vectors written straight through the store and the index; the query is
 embedded by the real model), generation (our wrapper vs bare llama-cpp-python on the same
-prompt) and startup (launching the app until its window is shown vs a bare Qt window).
-`--scale` (core/measure/scale.py) grows the search libraries to 1M chunks."""
+prompt), startup (launching the app until its window is shown vs a bare Qt window) and
+summary (summary_bench.py: a 50-page PDF summarized). `--scale` (core/measure/scale.py)
+grows the search libraries to 1M chunks."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ from desktop_rag.core.tasks import Progress
 
 log = logging.getLogger(__name__)
 
-SECTIONS = ("ingest", "search", "generation", "startup")
+SECTIONS = ("ingest", "search", "generation", "startup", "summary")
 EXIT_AFTER_SHOWN_ENV = "DESKTOP_RAG_EXIT_AFTER_SHOWN"
 SHOWN_MARKER = "window shown after"
 
@@ -51,6 +52,7 @@ TARGETS: dict[str, tuple[str, float]] = {
     "generation time to first token": ("<=", 1.05),
     "generation tokens/s vs bare llama.cpp": (">=", 0.95),
     "app start until window shown": ("<", 2.0),
+    "summary of a 50-page PDF: first text": ("<", 10.0),
 }
 
 
@@ -230,6 +232,10 @@ def run_benchmark(
             bench_generation(report, max_tokens=64 if quick else 256, say=say)
         if "startup" in sections:
             bench_startup(report, root, runs=2 if quick else 5, say=say)
+        if "summary" in sections:
+            from desktop_rag.core.measure.summary_bench import bench_summary
+
+            bench_summary(report, root, say)
     report.add(Row("memory", "peak RSS of the bench process", peak_rss_mb(), "MB"))
     return report
 
@@ -686,6 +692,16 @@ def bench_search(
                 t0 = time.perf_counter()
                 lib.store.fts_search(textnorm.fts_query(q), cands)
                 fts.append(1000 * (time.perf_counter() - t0))
+            # asked within part of the library (several questions in a row, as a person asks
+            # them): one document, and a tenth of the documents
+            docs = [d["id"] for d in lib.documents()]
+            scopes = {"1 document": docs[:1], "a tenth of it": docs[: max(1, len(docs) // 10)]}
+            scoped: dict[str, list[float]] = {name: [] for name in scopes}
+            for name, ids in scopes.items():
+                for q in qs:
+                    t0 = time.perf_counter()
+                    lib.search(q, k=10, scope=ids)
+                    scoped[name].append(1000 * (time.perf_counter() - t0))
         finally:
             lib.close()
         p50, p95 = _percentile(ours, 50), _percentile(ours, 95)
@@ -715,6 +731,19 @@ def bench_search(
                 baseline_name="USearch search alone, p95",
             )
         )
+        for name, times in scoped.items():
+            report.add(
+                Row(
+                    "search",
+                    f"scoped search p50, {label} chunks, {name}",
+                    _percentile(times, 50),
+                    "ms",
+                    baseline=p50,
+                    baseline_name="the same search, whole library",
+                    ratio=_percentile(times, 50) / p50 if p50 else None,
+                    note=f"p95 {_percentile(times, 95):.1f} ms",
+                )
+            )
 
 
 # --- generation ----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -118,12 +119,14 @@ def search(
     query: str,
     k: int = 10,
     params: FusionParams = DEFAULT_FUSION,
+    scope: Sequence[int] | None = None,
 ) -> list[Hit]:
-    """The best `k` chunks for `query`, fused from keyword and vector rankings."""
+    """The best `k` chunks for `query`, fused from keyword and vector rankings; `scope`:
+    only in these documents (ids)."""
     query = query.strip()
     if not query or k <= 0:
         return []
-    keyword, dense, qvec, fused = _rankings(store, vectors, embedder, model, query, params)
+    keyword, dense, qvec, fused = _rankings(store, vectors, embedder, model, query, params, scope)
     top = fused[:k]
     rows = store.chunks_by_ids([cid for cid, _ in top])
     kw_rank = {cid: r for r, (cid, _) in enumerate(keyword)}
@@ -166,17 +169,29 @@ def rank_chunks(
     query: str,
     params: FusionParams = DEFAULT_FUSION,
     mode: str = "hybrid",
+    scope: Sequence[int] | None = None,
 ) -> list[tuple[int, float]]:
     """Chunks for `query`, best first, as (chunk id, score): by keywords alone ("bm25"), by
-    meaning alone ("dense"), or fused as `search` does ("hybrid")."""
+    meaning alone ("dense"), or fused as `search` does ("hybrid"); `scope` as in `search`."""
     query = query.strip()
     if not query:
         return []
+    chunks = None if scope is None else store.chunk_ids_in(scope)
     if mode == "bm25":
-        return store.fts_search(textnorm.fts_query(query), params.candidates, params.fts_weights)
+        match = textnorm.fts_query(query)
+        return store.fts_search(match, params.candidates, params.fts_weights, chunks)
     if mode == "dense":
-        return vectors.search(embedder.encode_query(query), params.candidates)
-    return _rankings(store, vectors, embedder, model, query, params)[3]
+        return _dense(vectors, embedder.encode_query(query), params.candidates, chunks)
+    return _rankings(store, vectors, embedder, model, query, params, scope)[3]
+
+
+def _dense(
+    vectors: VectorIndex, qvec: np.ndarray, k: int, chunks: np.ndarray | None
+) -> list[tuple[int, float]]:
+    """The meaning ranking: the whole index, or only a scope's chunks."""
+    if chunks is None:
+        return vectors.search(qvec, k)
+    return vectors.search_among(qvec, chunks, k)
 
 
 def _rankings(
@@ -186,23 +201,28 @@ def _rankings(
     model: EmbeddingModel,
     query: str,
     params: FusionParams,
+    scope: Sequence[int] | None = None,
 ) -> tuple[
     list[tuple[int, float]], list[tuple[int, float]], np.ndarray | None, list[tuple[int, float]]
 ]:
-    """(keyword ranking, vector ranking, query vector, fused ranking) for a stripped query."""
+    """(keyword ranking, vector ranking, query vector, fused ranking) for a stripped query;
+    `scope`: document ids both rankings are limited to."""
     match = textnorm.fts_query(query)
     w_vec = vector_weight_for(query, model) * params.vector_weight
+    chunks = None if scope is None else store.chunk_ids_in(scope)
     if w_vec <= 0:  # the model cannot read this query: keywords alone, no embedding
-        keyword = store.fts_search(match, params.candidates, params.fts_weights)
+        keyword = store.fts_search(match, params.candidates, params.fts_weights, chunks)
         return keyword, [], None, _with_page_evidence(store, keyword, params.page_weight)
     # FTS5 runs on the keyword lane while the model embeds the query: both release the GIL,
     # so the search costs about the longer of the two instead of their sum.
-    pending = _keyword_lane().submit(store.fts_search, match, params.candidates, params.fts_weights)
+    pending = _keyword_lane().submit(
+        store.fts_search, match, params.candidates, params.fts_weights, chunks
+    )
     try:
         qvec = embedder.encode_query(query)
     finally:
         keyword = pending.result()
-    dense = vectors.search(qvec, params.candidates)
+    dense = _dense(vectors, qvec, params.candidates, chunks)
     if params.method == "convex":
         cosine = dict(dense)
         missing = [cid for cid, _ in keyword if cid not in cosine]

@@ -24,7 +24,7 @@ from desktop_rag.core.errors import DiskFullError, UserError
 from desktop_rag.core.faults import checkpoint
 from desktop_rag.core.storage.crypto import LibraryKey
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Porter stems English; unicode61 folds case and accents. Hangul/CJK reach FTS5 already cut
 # into character bigrams by textnorm, so the same tokenizer serves both.
@@ -123,7 +123,22 @@ _MIGRATIONS: dict[int, str] = {
     5: """
     CREATE INDEX chunks_pending ON chunks(document_id, ord) WHERE length(embedding) = 0;
     """,
+    # 6: summaries, kept per document version (sha256), model and page range so that asking
+    # again is instant; `part` is '' for a whole summary, a section's pages for its note
+    6: """
+    CREATE TABLE summaries (
+        sha256 TEXT NOT NULL,
+        model TEXT NOT NULL,
+        pages TEXT NOT NULL,
+        language TEXT NOT NULL,
+        part TEXT NOT NULL,
+        result TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (sha256, model, pages, language, part)
+    );
+    """,
 }
+
 # Chunks whose embedding is still to be computed (the condition of the index above).
 PENDING = "length(embedding) = 0"
 EMBEDDED = "length(embedding) > 0"
@@ -604,23 +619,125 @@ class Store:
             _upsert_meta(c, meta)
 
     def fts_search(
-        self, match: str, limit: int, weights: Sequence[float] = FTS_WEIGHTS
+        self,
+        match: str,
+        limit: int,
+        weights: Sequence[float] = FTS_WEIGHTS,
+        chunk_ids: np.ndarray | None = None,
     ) -> list[tuple[int, float]]:
         """BM25 over chunk text, document label and section heading (`weights`, in that
-        order; text and title equal: tuned on SciFact train); higher score is better."""
-        if not match:
+        order; text and title equal: tuned on SciFact train); higher score is better.
+        `chunk_ids` (sorted): only these chunks, a scope's (`chunk_ids_in`)."""
+        if not match or (chunk_ids is not None and not len(chunk_ids)):
             return []
         w = ", ".join(f"{float(x):.4f}" for x in weights)
+        where, args = "", list[Any]([match])
+        if chunk_ids is not None:
+            # the scope as rowid ranges (a document's chunks are written in one transaction,
+            # so each is one range)
+            ranges = id_ranges(chunk_ids)
+            where = " AND (" + " OR ".join("rowid BETWEEN ? AND ?" for _ in ranges) + ")"
+            args += [v for r in ranges for v in r]
         try:
             rows = self.conn.execute(
                 f"SELECT rowid, -bm25(chunks_fts, {w}) FROM chunks_fts "
-                "WHERE chunks_fts MATCH ? "
+                f"WHERE chunks_fts MATCH ?{where} "
                 f"ORDER BY bm25(chunks_fts, {w}) LIMIT ?",
-                (match, limit),
+                (*args, limit),
             ).fetchall()
         except db_error("OperationalError"):
             return []
         return [(int(r[0]), float(r[1])) for r in rows]
+
+    def chunk_ids_in(self, document_ids: Iterable[int]) -> np.ndarray:
+        """The chunk ids of these documents and of the parts inside them (an e-mail's
+        attachments: asking within the message asks within them too), sorted. A document's
+        chunks are written in one transaction, so its ids are usually one run: read as
+        (first, last), not one by one."""
+        parts: list[np.ndarray] = []
+        for batch in _batched(self._with_parts({int(d) for d in document_ids}), 900):
+            q = ",".join("?" * len(batch))
+            for doc, first, last, n in self.conn.execute(
+                "SELECT document_id, min(id), max(id), count(*) FROM chunks "
+                f"WHERE document_id IN ({q}) GROUP BY document_id",
+                batch,
+            ).fetchall():
+                if last - first + 1 == n:
+                    parts.append(np.arange(first, last + 1, dtype=np.int64))
+                else:
+                    parts.append(np.array(self.chunk_ids_of(doc), dtype=np.int64))
+        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+    def _with_parts(self, ids: set[int]) -> list[int]:
+        """`ids` and the ids of every part inside those documents, at any depth, sorted."""
+        found, level = set(ids), sorted(ids)
+        while level and self.has_parts:
+            below: list[int] = []
+            for batch in _batched(level, 900):
+                q = ",".join("?" * len(batch))
+                below += [
+                    int(r[0])
+                    for r in self.conn.execute(
+                        f"SELECT id FROM documents WHERE parent_id IN ({q})", batch
+                    )
+                ]
+            level = sorted(set(below) - found)
+            found.update(level)
+        return sorted(found)
+
+    def document_chunks(
+        self, document_id: int, first_page: int = 1, last_page: int | None = None
+    ) -> list[dict[str, Any]]:
+        """A document's chunks in reading order, within a page range."""
+        rows = list(
+            self.db.query(
+                "SELECT id, ord, page, char_start, char_end, text, spans FROM chunks "
+                "WHERE document_id = ? AND page >= ? AND page <= ? ORDER BY ord",
+                [document_id, first_page, last_page if last_page is not None else 1 << 30],
+            )
+        )
+        for row in rows:
+            row["spans"] = json.loads(row["spans"])
+        return rows
+
+    def page_texts(
+        self, document_id: int, first_page: int = 1, last_page: int | None = None
+    ) -> dict[int, str]:
+        """Page number -> text of a document's pages within a range."""
+        return {
+            int(n): t
+            for n, t in self.conn.execute(
+                "SELECT number, text FROM pages WHERE document_id = ? AND number >= ? "
+                "AND number <= ? ORDER BY number",
+                (document_id, first_page, last_page if last_page is not None else 1 << 30),
+            )
+        }
+
+    # --- summaries ------------------------------------------------------------------------
+
+    def cached_summary(self, key: Sequence[str], part: str = "") -> dict[str, Any] | None:
+        """A summary (or a section's note, `part`) kept for key = (sha256, model, pages,
+        language); None when there is none (or the library predates summaries)."""
+        try:
+            row = self.conn.execute(
+                "SELECT result FROM summaries WHERE sha256 = ? AND model = ? AND pages = ? "
+                "AND language = ? AND part = ?",
+                (*key, part),
+            ).fetchone()
+        except db_error("OperationalError"):
+            return None
+        return json.loads(row[0]) if row else None
+
+    def keep_summary(self, key: Sequence[str], result: dict[str, Any], part: str = "") -> None:
+        """Keep a summary or a note for next time; a read-only library keeps nothing."""
+        if self.readonly:
+            return
+        with self.transaction() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO summaries(sha256, model, pages, language, part, result, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (*key, part, json.dumps(result, ensure_ascii=False), time.time()),
+            )
 
     def chunks_by_ids(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         """Chunk rows joined with their document, keyed by chunk id."""
@@ -861,6 +978,16 @@ def _delete_chunks(c: sqlite3.Connection, ids: list[int]) -> None:
         q = ",".join("?" * len(batch))
         c.execute(f"DELETE FROM chunks_fts WHERE rowid IN ({q})", batch)
         c.execute(f"DELETE FROM chunks WHERE id IN ({q})", batch)
+
+
+def id_ranges(ids: np.ndarray) -> list[tuple[int, int]]:
+    """Sorted ids as [first, last] ranges of consecutive ids, in order."""
+    if not len(ids):
+        return []
+    breaks = np.flatnonzero(np.diff(ids) != 1)
+    starts = np.concatenate(([0], breaks + 1))
+    ends = np.concatenate((breaks, [len(ids) - 1]))
+    return [(int(ids[a]), int(ids[b])) for a, b in zip(starts, ends, strict=True)]
 
 
 def _batched(items: Sequence[Any], n: int) -> Iterator[list[Any]]:

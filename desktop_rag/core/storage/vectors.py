@@ -33,6 +33,9 @@ _MAGIC = b"desktop-rag vectors sha256 v1:"
 _TRAILER_SIZE = len(_MAGIC) + 32
 TEMP_PREFIX = ".vectors."
 SEALED_PURPOSE = "vectors.usearch"
+# How a scope (some documents' chunks) is searched: see VectorIndex.search_among.
+EXACT_SCOPE_LIMIT = 20_000
+MAX_SCOPE_NEIGHBOURS = 4_000
 
 
 class VectorIndex:
@@ -46,6 +49,8 @@ class VectorIndex:
         self._lock = threading.RLock()
         self._index = self._new()
         self.dirty = False
+        self._changes = 0  # adds, removals, loads: a kept scope matrix is of one version
+        self._scope_cache: tuple[tuple[int, ...], np.ndarray, np.ndarray] | None = None
 
     def _new(self):
         _onnxruntime_first()
@@ -92,6 +97,7 @@ class VectorIndex:
         with self._lock:
             self._index = index
             self.dirty = False
+            self._changes += 1
         return True
 
     def fingerprint(self) -> tuple[int, int]:
@@ -131,6 +137,7 @@ class VectorIndex:
         with self._lock:
             self._index.add(keys, np.asarray(vectors, dtype=np.float16), threads=threads)
             self.dirty = True
+            self._changes += 1
 
     def remove(self, ids: np.ndarray | list[int]) -> None:
         if len(ids) == 0:
@@ -138,6 +145,7 @@ class VectorIndex:
         with self._lock:
             self._index.remove(np.asarray(ids, dtype=np.uint64))
             self.dirty = True
+            self._changes += 1
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Nearest chunks as (chunk id, cosine similarity), best first."""
@@ -151,6 +159,54 @@ class VectorIndex:
             (int(key), 1.0 - float(dist))
             for key, dist in zip(matches.keys, matches.distances, strict=True)
         ]
+
+    def search_among(self, vector: np.ndarray, ids: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Nearest chunks among `ids` only (a scope), as (chunk id, cosine), best first. A
+        scope of up to EXACT_SCOPE_LIMIT chunks is compared chunk by chunk (a matrix of their
+        vectors, kept for the next question in the same scope); a larger one is searched in the
+        whole index, asking for as many more neighbours as the scope is smaller than the index,
+        and filtered; when that would be more than MAX_SCOPE_NEIGHBOURS, chunk by chunk after
+        all. On 100k chunks (2 busy cores): a kept matrix of 20k answers in about 12 ms (making
+        it takes 20 to 40 ms); the index finds 300 of 50k in 12 ms, of 5k in 90 ms (6,300
+        neighbours asked for)."""
+        keys = np.asarray(ids, dtype=np.uint64)
+        if k <= 0 or not len(keys):
+            return []
+        total = len(self)
+        want = min(total, k * -(-total // len(keys)) + k)
+        if len(keys) > EXACT_SCOPE_LIMIT and want <= MAX_SCOPE_NEIGHBOURS:
+            allowed = set(keys.tolist())
+            return [(cid, s) for cid, s in self.search(vector, want) if cid in allowed][:k]
+        keys, matrix = self._scope_matrix(keys)
+        if not len(keys):
+            return []
+        query = np.asarray(vector, dtype=np.float32)
+        sims = matrix @ (query / (float(np.linalg.norm(query)) or 1.0))
+        top = np.argpartition(-sims, k - 1)[:k] if len(sims) > k else np.arange(len(sims))
+        return sorted(((int(keys[i]), float(sims[i])) for i in top), key=lambda kv: (-kv[1], kv[0]))
+
+    def _scope_matrix(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The scope's keys that are in the index and their unit vectors as a float32 matrix,
+        kept for the next question in the same scope (reading and converting 10k vectors
+        costs tens of milliseconds; the product with the query a few)."""
+        with self._lock:
+            tag = (self._changes, len(keys), int(keys[0]), int(keys[-1]), hash(keys.tobytes()))
+            if self._scope_cache is not None and self._scope_cache[0] == tag:
+                return self._scope_cache[1], self._scope_cache[2]
+            found = self._index.get(keys, dtype=np.float16)
+        if isinstance(found, np.ndarray) and found.ndim == 1:
+            found = (found,)  # one key: one vector, not a tuple of them
+        keys = keys[np.fromiter((v is not None for v in found), dtype=bool, count=len(found))]
+        # one copy into a matrix: stacking 10k small arrays one by one costs several times more
+        blob = b"".join(v for v in found if v is not None)
+        matrix = np.frombuffer(blob, dtype=np.float16).reshape(len(keys), self.dim)
+        matrix = matrix.astype(np.float32)
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        matrix /= np.where(norms > 0, norms, 1.0)
+        with self._lock:
+            if self._changes == tag[0]:  # not changed meanwhile
+                self._scope_cache = (tag, keys, matrix)
+        return keys, matrix
 
     def save(self) -> None:
         """Write to a temporary file, then rename over the old one: never a half-written index."""
@@ -196,6 +252,7 @@ class VectorIndex:
         with self._lock:
             self._index = self._new()
             self.dirty = True
+            self._changes += 1
 
 
 def _onnxruntime_first() -> None:
