@@ -616,6 +616,8 @@ def encrypt_office(src: Path, dst: Path, password: str) -> Path:
     with open(src, "rb") as f, open(dst, "wb") as out:
         OOXMLFile(f).encrypt(password, out)
     return dst
+
+
 # --- a small library of known content, for the catalog --------------------------------------
 
 # Where "Harwick Bridge" stands in catalog_corpus, and how often: file -> {page: count}

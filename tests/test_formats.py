@@ -420,7 +420,7 @@ def test_a_library_of_the_version_before_is_read_as_it_is_then_migrated(tmp_path
     assert old.chunks_by_ids([1])[1]["location"] == ""
     old.close()
     new = Store(db)
-    assert new.has_parts and new.conn.execute("PRAGMA user_version").fetchone()[0] == 5
+    assert new.has_parts and new.conn.execute("PRAGMA user_version").fetchone()[0] == 6
     assert [d["parent_id"] for d in new.documents()] == [None] and new.parts() == []
     assert new.page(1, 1)["label"] == "" and new.chunks_by_ids([1])[1]["location"] == ""
     new.close()

@@ -114,7 +114,7 @@ def test_schema_3_library_migrates_with_its_embeddings(tmp_path: Path):
     conn.close()
     store = Store(path)
     try:
-        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
         assert store.pending_counts() == (0, 1)
         assert store.chunk_id_fingerprint() == (1, 1)
         plan = " ".join(

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from desktop_rag.cli.common import _friendly, _library_name
+from desktop_rag.core.documents.locations import describe
 from desktop_rag.core.errors import UserError
 
 
@@ -50,7 +51,7 @@ def print_answer(result: Any) -> None:
     if result.status == "summary" and result.citations:
         click.echo("\nSources:")
         for s in result.citations:
-            click.echo(f"[{s.number}] {s.title}, p. {s.page}  ({s.path})")
+            click.echo(f"[{s.number}] {s.title}, {describe(s.page, s.location)}  ({s.path})")
     elif result.status in ("catalog", "choose") and result.sources:
         paths = {s.path for s in result.sources}
         if len(paths) <= 50:

@@ -132,7 +132,7 @@ def exchange_markdown(
     if status == "summary" and sources:  # one page each: a line of links, not a list
         label = translate("ChatRender", "Pages cited:")
         links = " · ".join(
-            f"[\\[{s['number']}\\] {plain(_page(s['page']))}](cite:{index}:{s['number']})"
+            f"[\\[{s['number']}\\] {plain(_page(s))}](cite:{index}:{s['number']})"
             for s in sources
             if s["number"] in cited
         )

@@ -292,6 +292,9 @@ def summarize(
     timings["total"] = time.monotonic() - t0
     _report(progress, steps, steps, "", 0.0)
     result = _assemble(question, doc, parts, overview, chunks, lang, used, no_model_reason)
+    for source in result.sources:  # "slide 3" where the page number says too little
+        row = store.page(int(doc["id"]), source.page)
+        source.location = str(row.get("label") or "") if row else ""
     result.timings = timings
     result.model = used.info.name if used is not None else ""
     if section:
