@@ -1,3 +1,4 @@
+from desktop_rag.core.answers import citations
 from desktop_rag.core.answers.citations import attribute, cited_numbers, support
 
 SOURCES = [
@@ -35,3 +36,20 @@ def test_a_wrong_citation_number_moves_to_the_source_that_states_the_sentence():
     assert text == "The Harwick Bridge opened in 1887 and is 412 metres long [1]. Bakers bake [2]."
     assert verdicts[0].cited == [1] and verdicts[0].supported
     assert verdicts[1].cited == [2]  # a number no other source does better on stays
+
+
+def test_digits_inside_a_part_name_are_no_figure():
+    """A "16" read off "W25Q16JV" does not back "16MB of flash"."""
+    source = "Pico provides external circuitry: flash (Winbond W25Q16JV), crystal, power supplies."
+    assert citations.support("The board has 16MB of flash [1].", source) == 0
+    assert citations.support("The board has 2MB of flash [1].", "It has 2MB of QSPI flash.") > 0
+
+
+def test_a_figure_alone_does_not_back_the_words_around_it():
+    question = "What antenna does the Pico use?"
+    source = "The board measures 21 by 51 mm and has 100 test points."
+    said = "It uses a 100 MHz antenna [1]."
+    assert citations.news_support(said, question, source) == 0.5
+    assert citations.news_support(said, question, source, words_too=True) == 0
+    # a verb's past form is the question's own word ("died" for "die")
+    assert citations.adds_only_numbers("Robinson died in 1999 [1].", "When did Robinson die?")

@@ -123,3 +123,18 @@ def test_heading_at_picks_the_heading_above_the_chunk():
     assert heading_at(headings, 50, 300) == "PART I"
     assert heading_at([(30, "Notes")], 0, 400, before="Earlier") == "Notes"
     assert heading_at([(900, "Later")], 0, 400, before="Earlier") == "Earlier"
+
+
+def test_a_sentence_that_runs_out_of_the_margin_band_stays_one_sentence(tmp_path: Path):
+    """Text set from the page's top edge down to its bottom edge: the lines in the top and
+    bottom 8% continue the paragraph, and no sentence is cut where the band ends."""
+    from desktop_rag.core.documents import sentences
+
+    long_line = "the surveyors measured every span of the old river crossing by hand"
+    body = " ".join([f"Line {n} says that {long_line}." for n in range(60)])
+    path = docgen.make_pdf(tmp_path / "full-page.pdf", [body, body], title="Surveys")
+    _, parsed = open_pages(path)
+    for page in parsed:
+        units = [page.text[a:b] for a, b in sentences.units(page.text)]
+        cut = [u for u in units if not u.rstrip().endswith(".")]
+        assert not cut, cut[:3]

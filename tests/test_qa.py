@@ -191,11 +191,26 @@ def test_an_answer_may_join_two_sources_but_a_number_must_stand_in_one():
         "called raw_input.",
     ]
     joined = "Python 3 reads keyboard input with input, while Python 2 uses raw_input [2]."
-    assert qa._grounded(joined, question, sources) >= qa.MIN_GROUNDED
+    assert qa._grounded(joined, question, sources, sources) >= qa.MIN_GROUNDED
     # a figure found somewhere in the sources does not ground a sentence whose words it lacks
     agencies = "What share of federal agencies had deployed zero trust?"
     contents = ["2.1 Tenets of Zero Trust 36", "Agencies deploy zero trust step by step."]
-    assert qa._grounded("36% of agencies had deployed zero trust [1].", agencies, contents) == 0
+    said = "36% of agencies had deployed zero trust [1]."
+    assert qa._grounded(said, agencies, contents, contents) == 0
+
+
+def test_a_figure_from_a_table_row_about_the_question_grounds_the_words_around_it():
+    question = "How long did computing Gorder (w=5) take on the sdarc dataset?"
+    row = "Gorder w=5: pokec 79, flickr 110, twitter 25475, sdarc 32488"
+    about = [f"{row} Table 3: time to compute each ordering on each dataset, in seconds."]
+    said = "Computing Gorder took 32488 seconds on the sdarc dataset [1]."
+    assert qa._grounded(said, question, [row], about) >= qa.MIN_GROUNDED
+    invented = "Computing Gorder took 3248 seconds on the sdarc dataset [1]."
+    assert qa._grounded(invented, question, [row], about) < qa.MIN_GROUNDED
+    # the same row read for another question is about nothing it asks
+    other = "How much memory did the replication need on the twitter graph?"
+    said = "It needed 25475 megabytes of main memory [1]."
+    assert qa._grounded(said, other, [row], about) < qa.MIN_GROUNDED
 
 
 def test_a_looping_reply_keeps_what_it_said_first():

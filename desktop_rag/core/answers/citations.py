@@ -11,7 +11,9 @@ from desktop_rag.core import textnorm
 
 _CITE = re.compile(r"\[(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|\n+")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# a number, not the digits inside a part's name ("W25Q16JV", "RP2040"): a model that says
+# "GPIO 16" is not backed by a flash chip's name
+_NUMBER = re.compile(r"(?<![A-Za-z])\d+(?:[.,]\d+)*")
 # "… Poland. [1]": the citation belongs to the sentence before it -> "… Poland [1]."
 # a cited source this much less supportive than another that states the sentence is a wrong
 # number, and the citation moves to that other source
@@ -250,10 +252,12 @@ def adds_only_numbers(sentence: str, question: str) -> bool:
     return not any(not _asked(t, asked) for t in _terms(sentence))
 
 
-def news_support(sentence: str, question: str, source: str) -> float:
+def news_support(sentence: str, question: str, source: str, words_too: bool = False) -> float:
     """The share of what the sentence adds to the question (its terms the question lacks) that
     `source` states; 0 when it adds nothing, or states a number the source lacks. An answer
-    whose new words stand in no source was made up, however much of the question it repeats."""
+    whose new words stand in no source was made up, however much of the question it repeats.
+    `words_too`: a figure alone does not back a sentence that adds words ("a 100 MHz antenna"
+    is not in a source that only has a 100)."""
     new_numbers = new_numbers_of(sentence, question)
     if new_numbers - _numbers(source):  # the question's own numbers are no invention
         return 0.0
@@ -261,14 +265,22 @@ def news_support(sentence: str, question: str, source: str) -> float:
     new = {t for t in _terms(sentence) if not _asked(t, asked)}
     if not new and not new_numbers:
         return 0.0
+    found = len(_found(new, source))
+    if words_too and new and not found:
+        return 0.0
     # the numbers are all in the source (checked above)
-    return (len(_found(new, source)) + len(new_numbers)) / (len(new) + len(new_numbers))
+    return (found + len(new_numbers)) / (len(new) + len(new_numbers))
+
+
+_INFLECTIONS = ("s", "d", "es", "ed", "ing")
 
 
 def _asked(term: str, asked: set[str]) -> bool:
     """The question has the term, or a form of it ("read" for "reading")."""
     if term in asked:
         return True
+    if any(term.startswith(q) and term[len(q) :] in _INFLECTIONS for q in asked):
+        return True  # "died" for "die"
     return len(term) >= 4 and any(
         len(q) >= 4 and (q.startswith(term) or term.startswith(q)) for q in asked
     )

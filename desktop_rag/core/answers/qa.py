@@ -664,7 +664,9 @@ def finish(question: str, text: str, sources: list[Source], lang: str, cut: bool
     evidence = [s.excerpt or s.text for s in sources]
     text, sentences = attribute(text, evidence)
     cited = cited_numbers(text, len(sources))
-    grounded = max((_grounded(v.text, question, evidence) for v in sentences), default=0.0)
+    # what a source is about: the sentences read and the passage they were taken from
+    about = [f"{s.excerpt} {s.text}" for s in sources]
+    grounded = max((_grounded(v.text, question, evidence, about) for v in sentences), default=0.0)
     checks = {"grounded": round(grounded, 3)}
     if grounded < MIN_GROUNDED:
         shown = " ".join(text.split())
@@ -673,27 +675,32 @@ def finish(question: str, text: str, sources: list[Source], lang: str, cut: bool
             note=f"The model answered \"{shown[:300]}\", but your documents do not say so.",
         )  # fmt: skip
     quotes = choose_quotes(text, question, sources, cited)
-    if not cited and quotes:  # the quoted source is the one the answer stands on
-        cited = [quotes[0].number]
-        text = _cite_at_end(text, cited[0])
+    if quotes and quotes[0].number not in cited:  # the quoted source is the one it stands on
+        text = _recite(text, question, sources, cited, quotes[0].number)
+        cited = cited_numbers(text, len(sources))
     return Answer(question, text, "answered", sources, cited, unsupported=not cited,
                   sentences=sentences, checks=checks, quotes=quotes,
                   note="" if cited else "The answer cites none of your documents: "
                   "treat it with care.")  # fmt: skip
 
 
-def _grounded(sentence: str, question: str, evidence: list[str]) -> float:
+def _grounded(sentence: str, question: str, evidence: list[str], about: list[str]) -> float:
     """How much of what `sentence` adds to the question the sources state. Words may come from
     two sources ("input in Python 3, raw_input in Python 2"); a number must stand in one source
-    with the sentence's words, or any figure somewhere in the sources would do."""
-    if citations.new_numbers_of(sentence, question):
+    about the question (`about`: each source's passage), or any figure somewhere in the
+    sources would do. The words around a figure may come from the passage it was read in (a
+    table row's "32488" is in seconds by its caption)."""
+    figures = citations.new_numbers_of(sentence, question)
+    if figures:
         bare = citations.adds_only_numbers(sentence, question)
         return max(
             (
-                news_support(sentence, question, e)
-                for e in evidence
+                news_support(sentence, question, f"{e}\n{a}" if on_topic else e, words_too=True)
+                for e, a in zip(evidence, about, strict=True)
+                if figures <= citations.numbers_in(e)
+                for on_topic in [question_coverage(question, a) >= BARE_NUMBER_COVERAGE]
                 # a bare figure ("36% [5]") stands only in a source about the question
-                if not bare or question_coverage(question, e) >= BARE_NUMBER_COVERAGE
+                if on_topic or not bare
             ),
             default=0.0,
         )
@@ -729,6 +736,20 @@ def _cite_at_end(text: str, number: int) -> str:
     return f"{text[:at]} [{number}]{text[at:]}"
 
 
+def _recite(text: str, question: str, sources: list[Source], cited: list[int], to: int) -> str:
+    """`text` citing source `to`, the one its quote comes from: in place of the citations of
+    sources that lack the figure it states (a small model often cites the row beside the
+    right one), else at its end."""
+    figures = citations.new_numbers_of(text, question)
+    read = {s.number: s.excerpt or s.text for s in sources}
+    wrong = [n for n in cited if figures and not figures <= citations.numbers_in(read[n])]
+    if not cited or len(wrong) < len(cited):
+        return _cite_at_end(text, to)
+    return re.sub(
+        r"\[(\d{1,3})\]", lambda m: f"[{to}]" if int(m.group(1)) in wrong else m.group(), text
+    )
+
+
 def choose_quotes(text: str, question: str, sources: list[Source], cited: list[int]) -> list[Quote]:
     """One to three whole sentences of the cited sources that state the answer `text`: for each
     of its sentences, the unit of the sources it cites that holds most of it, above all of what
@@ -738,15 +759,20 @@ def choose_quotes(text: str, question: str, sources: list[Source], cited: list[i
 
     by_number = {s.number: s for s in sources}
     pool = [by_number[n] for n in cited if n in by_number] or sources[:1]
-    units: list[tuple[Source, int, int, str, bool]] = []
-    for source in pool:
-        lo, hi = source.focus[0] if source.focus else (source.char_start, source.char_end)
-        for a, b in sentences.units(source.text):
-            unit = source.text[a:b]
-            if len(unit.split()) < 3:
-                continue
-            start, end = source.char_start + a, source.char_start + b
-            units.append((source, start, end, unit, start < hi and end > lo))
+
+    def units_of(pool: list[Source]) -> list[tuple[Source, int, int, str, bool]]:
+        out = []
+        for source in pool:
+            lo, hi = source.focus[0] if source.focus else (source.char_start, source.char_end)
+            for a, b in sentences.units(source.text):
+                unit = source.text[a:b]
+                if len(unit.split()) < 3:
+                    continue
+                start, end = source.char_start + a, source.char_start + b
+                out.append((source, start, end, unit, start < hi and end > lo))
+        return out
+
+    units = units_of(pool)
     out: list[Quote] = []
     for a, b in sentence_spans(text):
         said = text[a:b]
@@ -772,6 +798,8 @@ def choose_quotes(text: str, question: str, sources: list[Source], cited: list[i
             break
     figures = citations.new_numbers_of(text, question)
     units = [c for c in units if figures <= citations.numbers_in(c[3])]
+    if not out and not units and figures:  # the model cited a source without its figure
+        units = [c for c in units_of(sources) if figures <= citations.numbers_in(c[3])]
     if not out and units:  # no unit states a sentence whole: the one the model read for it
 
         def fit(c: tuple[Source, int, int, str, bool]) -> float:

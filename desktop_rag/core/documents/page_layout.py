@@ -91,12 +91,14 @@ def layout_page(words: list, width: float, height: float) -> PageLayout:
         start, _, text = head_lines[-1]
         if _is_heading(row, text, 0.0, top=True):  # a statement's title set high on the page
             head_headings.append((start, text))
-    writer.need("\n\n")
+    # a body set high or low on the page runs into the margin bands: a line there that sits
+    # at the body's line spacing continues its paragraph ("… 유급" / "휴가를 받습니다.")
+    writer.need("\n" if _runs_on(head, body, line_height) else "\n\n")
     body_start: int | None = None
     headings: list[tuple[int, str]] = []
     rows_written = 0
-    for column in _columns(body, width):
-        writer.need("\n\n")
+    for i, column in enumerate(_columns(body, width)):
+        writer.need("\n\n" if i else "")
         previous: list[_Fragment] | None = None
         for row in _rows(column):
             if previous is not None:
@@ -113,7 +115,7 @@ def layout_page(words: list, width: float, height: float) -> PageLayout:
     if body_start is None:
         body_start = body_end
     foot_lines: list[tuple[int, int, str]] = []
-    writer.need("\n\n")
+    writer.need("\n" if _runs_on(body, foot, line_height) else "\n\n")
     for row in _rows(sorted(foot, key=_top_left)):
         foot_lines.append(writer.row(row))
         writer.need("\n")
@@ -182,6 +184,16 @@ class _Writer:
                 self.positions.append((self.pos, self.pos + len(word), x0, y0, x1, y1))
                 self.pos += len(word)
         return start, self.pos, _row_text(row)
+
+
+def _runs_on(above: list[_Fragment], below: list[_Fragment], line_height: float) -> bool:
+    """The top line of `below` follows the bottom line of `above` at a paragraph's spacing."""
+    if not above or not below:
+        return False
+    last = max(above, key=lambda f: f.y1)
+    first = min(below, key=lambda f: f.y0)
+    overlap = min(last.x1, first.x1) - max(last.x0, first.x0)
+    return 0 <= first.y0 - last.y1 <= 0.8 * line_height and overlap > 0
 
 
 def _row_text(row: list[_Fragment]) -> str:
