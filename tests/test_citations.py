@@ -53,3 +53,12 @@ def test_a_figure_alone_does_not_back_the_words_around_it():
     assert citations.news_support(said, question, source, words_too=True) == 0
     # a verb's past form is the question's own word ("died" for "die")
     assert citations.adds_only_numbers("Robinson died in 1999 [1].", "When did Robinson die?")
+
+
+def test_a_currency_in_words_is_the_sheets_code():
+    """ "7350 euros" stands in a spreadsheet row's "Amount (EUR): 7350"; dollars do not."""
+    question = "How much did the centrifuge calibration cost?"
+    row = "Item: centrifuge calibration; Cost centre: Laboratory; Amount (EUR): 7350."
+    said = "The centrifuge calibration cost 7350 euros [1]."
+    assert citations.news_support(said, question, row, words_too=True) == 1.0
+    assert citations.news_support(said.replace("euros", "dollars"), question, row, True) == 0

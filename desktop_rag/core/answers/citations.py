@@ -177,6 +177,17 @@ _FILLER = frozenset(
 )
 
 
+# A currency named in words or by its code is one term: an answer's "7350 euros" stands in a
+# sheet's "Amount (EUR): 7350".
+_CURRENCIES = {
+    **dict.fromkeys(("euro", "euros", "eur"), "cur:eur"),
+    **dict.fromkeys(("dollar", "dollars", "usd"), "cur:usd"),
+    **dict.fromkeys(("pound", "pounds", "gbp"), "cur:gbp"),
+    **dict.fromkeys(("yen", "jpy"), "cur:jpy"),
+    **dict.fromkeys(("franc", "francs", "chf"), "cur:chf"),
+}
+
+
 def _korean_stem(word: str) -> str:
     for shortest in (1, 2):  # a particle after an ending ("것이었다"); keep two syllables then
         for ending in _KO_ENDINGS:
@@ -202,6 +213,8 @@ def _terms(text: str) -> set[str]:
                 out.add("ko:" + _korean_stem(word))
         elif textnorm.script_of(word) == "cjk":
             out.update(textnorm.fts_text(word).split())
+        elif word in _CURRENCIES:
+            out.add(_CURRENCIES[word])
         elif len(word) >= 2:
             out.add(word[:6] if word.isascii() and word.isalpha() else word)
     # a compound names a thing of its own: "RAG-Token" answers a question about "tokens"
