@@ -62,3 +62,10 @@ def test_a_currency_in_words_is_the_sheets_code():
     said = "The centrifuge calibration cost 7350 euros [1]."
     assert citations.news_support(said, question, row, words_too=True) == 1.0
     assert citations.news_support(said.replace("euros", "dollars"), question, row, True) == 0
+
+
+def test_a_plural_is_its_singular():
+    """ "9 hours" stands in "an almost 9-hour-long computation"; "class" keeps its s."""
+    source = "sdarc, which requires an almost 9-hour-long computation."
+    assert citations.support("It needs 9 hours of computation [1].", source) > 0.5
+    assert citations.support("The classes differ [1].", "Each class differs.") == 1

@@ -199,6 +199,16 @@ def _korean_stem(word: str) -> str:
     return word
 
 
+def _latin_stem(word: str) -> str:
+    """A Latin word as a term: its plural's "s" dropped ("9-hour-long" backs "9 hours"), then
+    cut to six letters (metres ~ metre)."""
+    if word.endswith(("sses", "shes", "xes", "zes")):
+        word = word[:-2]  # classes, boxes
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]  # hours, caches
+    return word[:6]
+
+
 def _terms(text: str) -> set[str]:
     """Content terms: Latin words cut to six letters (metres ~ metre), Korean words without
     their particles and endings, other CJK text as bigrams; stop words and numbers left out
@@ -216,7 +226,7 @@ def _terms(text: str) -> set[str]:
         elif word in _CURRENCIES:
             out.add(_CURRENCIES[word])
         elif len(word) >= 2:
-            out.add(word[:6] if word.isascii() and word.isalpha() else word)
+            out.add(_latin_stem(word) if word.isascii() and word.isalpha() else word)
     # a compound names a thing of its own: "RAG-Token" answers a question about "tokens"
     out.update(m.group() for m in _COMPOUND.finditer(text))
     return out
