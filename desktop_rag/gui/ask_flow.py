@@ -6,6 +6,7 @@ A part of MainWindow (a mixin): its strings keep the "MainWindow" translation co
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication
@@ -151,6 +152,10 @@ class AskFlowMixin:
                 result.note = f"{result.note} {partial}".strip()
             return qa.save_exchange(state.reader.store, chat_id, result)
 
+        self._start_answer(question, work, "ask")
+
+    def _start_answer(self, question: str, work: Callable[[Task], qa.Answer], name: str) -> None:
+        """Show the question and run `work` on the ask lane, its text streaming into the chat."""
         self.chat_view.begin(question)
         self._set_answering(True)
         self._ask_task = self.ask_lane.submit(
@@ -159,7 +164,7 @@ class AskFlowMixin:
             on_progress=self.chat_view.progress.report,
             on_result=self._answered,
             on_error=self._ask_failed,
-            name="ask",
+            name=name,
         )
 
     def _prepare_ask_lane(self, state: _AskState, lib: Library, settings: Settings) -> None:

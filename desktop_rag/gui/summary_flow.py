@@ -52,16 +52,7 @@ class SummaryFlowMixin:
             )  # fmt: skip
             return qa.save_exchange(state.reader.store, chat_id, result)
 
-        self.chat_view.begin(question)
-        self._set_answering(True)
-        self._ask_task = self.ask_lane.submit(
-            work,
-            on_text=self.chat_view.append_text,
-            on_progress=self.chat_view.progress.report,
-            on_result=self._answered,
-            on_error=self._ask_failed,
-            name="summarize",
-        )
+        self._start_answer(question, work, "summarize")
 
     def summarize_selected(self) -> None:
         """Chat > Summarize the selected document (Ctrl+Shift+S)."""
